@@ -1,0 +1,1 @@
+//! The ovs-egress agent runtime.

@@ -1,0 +1,1 @@
+//! The egress domain: pure data and functions, no I/O.
