@@ -110,7 +110,13 @@ fn expect(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 #[test]
 fn antrea_test_schedule_vectors() {
     let three = [("node1", None), ("node2", None), ("node3", None)];
-    let table: Vec<(&str, Vec<(&str, Option<u32>)>, u32, Vec<(&str, &str)>)> = vec![
+    type Case<'a> = (
+        &'a str,
+        Vec<(&'a str, Option<u32>)>,
+        u32,
+        Vec<(&'a str, &'a str)>,
+    );
+    let table: Vec<Case> = vec![
         (
             "sufficient capacity",
             three.to_vec(),
@@ -229,9 +235,9 @@ fn shared_ip_has_one_owner_and_counts_once() {
 #[test]
 fn egress_ids_ipv4_use_low_24_bits() {
     let table = [
-        ("10.105.18.100", 0x69_12_64),
+        ("10.105.18.100", 0x691264),
         ("10.0.0.1", 1),
-        ("192.168.255.255", 0xa8_ff_ff),
+        ("192.168.255.255", 0xa8ffff),
         ("10.0.0.0", 0),
     ];
     for (addr, want) in table {
