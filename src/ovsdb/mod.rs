@@ -29,6 +29,5 @@
 //! (whose `StreamDeserializer` does the framing), `tokio` and `uuid`, and lets the tests hold it
 //! to ovsdb-server's real behaviour.
 
-
+pub mod client;
 pub mod proto;
-

@@ -378,7 +378,9 @@ pub type Row = BTreeMap<String, Datum>;
 
 /// Decodes a row object (`{"column": datum, ...}`).
 pub fn row_from_json(json: &Json) -> Result<Row, DataError> {
-    let obj = json.as_object().ok_or_else(|| DataError::new("row", json))?;
+    let obj = json
+        .as_object()
+        .ok_or_else(|| DataError::new("row", json))?;
     obj.iter()
         .map(|(k, v)| Ok((k.clone(), Datum::from_json(v)?)))
         .collect()
@@ -386,11 +388,7 @@ pub fn row_from_json(json: &Json) -> Result<Row, DataError> {
 
 /// Encodes a row as a JSON object.
 pub fn row_to_json(row: &Row) -> Json {
-    Json::Object(
-        row.iter()
-            .map(|(k, v)| (k.clone(), v.to_json()))
-            .collect(),
-    )
+    Json::Object(row.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
 }
 
 #[cfg(test)]

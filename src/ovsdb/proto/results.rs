@@ -165,7 +165,10 @@ pub fn parse_transact_result(
             ops.len()
         )));
     }
-    ops.iter().zip(items).map(|(op, j)| parse_one(op, j)).collect()
+    ops.iter()
+        .zip(items)
+        .map(|(op, j)| parse_one(op, j))
+        .collect()
 }
 
 #[cfg(test)]

@@ -168,7 +168,10 @@ mod tests {
         };
         assert!(matches!(
             s.handle(reply.clone()).unwrap(),
-            Incoming::Reply { tag: "dbs", outcome: Ok(_) }
+            Incoming::Reply {
+                tag: "dbs",
+                outcome: Ok(_)
+            }
         ));
         assert_eq!(s.handle(reply), Err(SessionError::UnknownReply("1".into())));
         assert_eq!(s.outstanding(), 0);

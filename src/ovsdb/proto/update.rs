@@ -200,7 +200,9 @@ mod tests {
         );
         let j = json!({"Interface": {U: {"delete": null}}});
         assert_eq!(
-            parse_table_updates2(&j).unwrap()["Interface"].values().next(),
+            parse_table_updates2(&j).unwrap()["Interface"]
+                .values()
+                .next(),
             Some(&RowUpdate::Delete)
         );
         assert!(parse_table_updates2(&json!({"T": {U: {"bogus": {}}}})).is_err());

@@ -305,7 +305,9 @@ mod tests {
         let snap = parse_table_updates2(&json!({"I": {other: {"initial": {"name": "q"}}}}));
         let ev = v.resync(snap.unwrap());
         assert_eq!(ev.len(), 2);
-        assert!(matches!(&ev[0], RowEvent::Removed { row, .. } if row["name"].as_str() == Some("p")));
+        assert!(
+            matches!(&ev[0], RowEvent::Removed { row, .. } if row["name"].as_str() == Some("p"))
+        );
         assert!(matches!(&ev[1], RowEvent::Added { row, .. } if row["name"].as_str() == Some("q")));
         assert_eq!(v.table("I").count(), 1);
     }
