@@ -31,3 +31,4 @@
 
 pub mod client;
 pub mod proto;
+pub mod vswitch;
