@@ -25,7 +25,7 @@ pub use buf::{pad_to, patch_u16, Reader};
 pub use field::{Field, FieldInfo, Format, HeaderAssign, OxmHeader, Prereq};
 pub use flow::{FlowMod, FlowModCommand, FlowModFlags, FlowStats};
 pub use instruction::Instruction;
-pub use match_::{Match, MatchEntry};
+pub use match_::{Match, MatchEntry, MatchProblem};
 pub use port::{PortNames, PortNo};
 pub use value::Value;
 
@@ -121,8 +121,8 @@ pub enum DecodeError {
     BadMatch {
         /// The field name (`ipv4_src`) or header (`0x80001604`).
         field: String,
-        /// What is wrong.
-        problem: &'static str,
+        /// What is wrong (the `OFPBMC_*` error OVS would answer).
+        problem: MatchProblem,
     },
     /// Bytes are left over after a structure that must fill its container.
     #[error("{what}: {extra} trailing bytes")]
