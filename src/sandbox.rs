@@ -106,6 +106,34 @@ impl Sandbox {
         Ok(sb)
     }
 
+    /// Takes over daemons that an earlier `start_in(dir, netns)` left running (see
+    /// [`Sandbox::release`]): reads their pidfiles in `dir`. A daemon whose pidfile is missing or
+    /// whose process is gone (or is not that daemon any more) is treated as not running. Dropping
+    /// the returned sandbox stops the adopted daemons by pid, which is how the testbed CLI tears
+    /// down a topology built by an earlier process.
+    pub fn adopt(dir: &Path, netns: Option<&str>) -> Sandbox {
+        let live = |pidfile: &str, comm: &str| {
+            let pid = read_pidfile(&dir.join(pidfile)).ok()?;
+            let name = fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+            (pid_alive(pid) && name.trim() == comm).then_some(pid)
+        };
+        Sandbox {
+            dir: dir.to_path_buf(),
+            netns: netns.map(str::to_owned),
+            remove_dir: false,
+            ovsdb_pid: live("ovsdb-server.pid", "ovsdb-server"),
+            vswitchd_pid: live("ovs-vswitchd.pid", "ovs-vswitchd"),
+        }
+    }
+
+    /// Forgets the daemons without stopping them, so they outlive this process (a testbed built
+    /// by `testbed up` keeps running). Returns their pids (ovsdb-server, ovs-vswitchd); use
+    /// [`Sandbox::adopt`] to take them over again.
+    pub fn release(mut self) -> (Option<u32>, Option<u32>) {
+        self.remove_dir = false;
+        (self.ovsdb_pid.take(), self.vswitchd_pid.take())
+    }
+
     /// The run directory: holds `db.sock`, `<bridge>.mgmt`, pidfiles, logs and control sockets.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -199,6 +227,14 @@ impl Sandbox {
             program: "ovs-ofctl".into(),
             source,
         })
+    }
+
+    /// Runs `ovs-ofctl ARGS` with `input` on its stdin (for `add-flows BRIDGE -` and friends,
+    /// e.g. a whole `--bundle` of flows in one call) and returns its stdout.
+    pub fn ofctl_input(&self, args: &[&str], input: &str) -> Result<String, SandboxError> {
+        let mut cmd = self.command("ovs-ofctl");
+        cmd.args(args);
+        run_with_input(&mut cmd, input)
     }
 
     /// Runs `ovs-appctl -t <vswitchd control socket> ARGS`.
@@ -340,6 +376,49 @@ pub fn run(cmd: &mut Command) -> Result<String, SandboxError> {
     let out = cmd
         .output()
         .map_err(|source| SandboxError::Spawn { program, source })?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        let command = std::iter::once(cmd.get_program())
+            .chain(cmd.get_args())
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Err(SandboxError::Failed {
+            command,
+            status: out.status.to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        })
+    }
+}
+
+/// Runs a command with `input` written to its stdin and returns its stdout, or a
+/// [`SandboxError::Failed`] with its stderr.
+pub fn run_with_input(cmd: &mut Command, input: &str) -> Result<String, SandboxError> {
+    use std::io::Write;
+    use std::process::Stdio;
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| SandboxError::Spawn {
+            program: program.clone(),
+            source,
+        })?;
+    // Write from a thread so a child that fills its stdout pipe before reading all of its
+    // input cannot deadlock us.
+    let writer = child.stdin.take().map(|mut stdin| {
+        let input = input.to_owned();
+        std::thread::spawn(move || stdin.write_all(input.as_bytes()))
+    });
+    let out = child
+        .wait_with_output()
+        .map_err(|source| SandboxError::Spawn { program, source })?;
+    if let Some(writer) = writer {
+        let _ = writer.join();
+    }
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
