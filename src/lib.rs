@@ -7,6 +7,7 @@
 //! - [`egress`]: the pure egress domain (model, selectors, pools, election, pipeline, reconcile).
 //! - [`agent`]: the runtime that wires sources, the controller and the switch together.
 //! - [`sandbox`]: starts private ovsdb-server/ovs-vswitchd instances for tests and the testbed.
+//! - [`testbed`]: multi-node topologies from network namespaces (nodes, pods, an external host).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -16,3 +17,4 @@ pub mod egress;
 pub mod ofproto;
 pub mod ovsdb;
 pub mod sandbox;
+pub mod testbed;
