@@ -3,14 +3,21 @@
 //! OVS writes instructions in a fixed order (meter, apply_actions, clear_actions,
 //! write_actions, write_metadata, goto_table: `OVS_INSTRUCTIONS` in `ofp-actions.h`); encoders
 //! keep the order they are given, and the flow-text parser produces OVS's order.
+//!
+//! Decoding mirrors `ofpacts_pull_openflow_instructions` (`lib/ofp-actions.c`): fixed-size
+//! instructions must have their exact length, an instruction type may appear only once, and
+//! write-actions may hold only action-set actions. The meter instruction exists only in
+//! OpenFlow 1.3/1.4 (1.5 has the meter action); instructions OVS does not know (experimenter,
+//! meter in 1.5) are kept as [`Instruction::Raw`].
 
-use super::action::{decode_actions, encode_actions, Action};
+use super::action::{decode_action_set, decode_actions, encode_actions, Action};
 use super::buf::{patch_u16, Reader};
 use super::{DecodeError, EncodeError, Version};
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// One instruction.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Instruction {
     /// `OFPIT_GOTO_TABLE`: continue in a later table.
     GotoTable(u8),
@@ -38,6 +45,22 @@ pub enum Instruction {
     },
 }
 
+impl Instruction {
+    /// Position in OVS's canonical order (`OVS_INSTRUCTIONS`): meter, apply_actions,
+    /// clear_actions, write_actions, write_metadata, goto_table; unknown ones last.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Instruction::Meter(_) => 0,
+            Instruction::ApplyActions(_) => 1,
+            Instruction::ClearActions => 2,
+            Instruction::WriteActions(_) => 3,
+            Instruction::WriteMetadata { .. } => 4,
+            Instruction::GotoTable(_) => 5,
+            Instruction::Raw { .. } => 6,
+        }
+    }
+}
+
 const GOTO_TABLE: u16 = 1;
 const WRITE_METADATA: u16 = 2;
 const WRITE_ACTIONS: u16 = 3;
@@ -50,7 +73,7 @@ pub fn decode_instructions(
     r: &mut Reader<'_>,
     version: Version,
 ) -> Result<Vec<Instruction>, DecodeError> {
-    let mut out = Vec::new();
+    let mut out: Vec<Instruction> = Vec::new();
     while !r.is_empty() {
         let ty = r.peek_u16(0, "instruction type")?;
         let len = r.peek_u16(2, "instruction length")? as usize;
@@ -62,7 +85,7 @@ pub fn decode_instructions(
         }
         let mut i = r.sub(len, "instruction")?;
         i.skip(4, "instruction header")?;
-        out.push(match ty {
+        let ins = match ty {
             GOTO_TABLE => {
                 let table = i.u8("goto_table table")?;
                 i.skip(3, "goto_table padding")?;
@@ -74,26 +97,32 @@ pub fn decode_instructions(
                 let mask = i.u64("write_metadata mask")?;
                 Instruction::WriteMetadata { metadata, mask }
             }
-            WRITE_ACTIONS | APPLY_ACTIONS => {
+            WRITE_ACTIONS => {
                 i.skip(4, "actions instruction padding")?;
-                let actions = decode_actions(&mut i, version)?;
-                if ty == WRITE_ACTIONS {
-                    Instruction::WriteActions(actions)
-                } else {
-                    Instruction::ApplyActions(actions)
-                }
+                Instruction::WriteActions(decode_action_set(&mut i, version)?)
+            }
+            APPLY_ACTIONS => {
+                i.skip(4, "actions instruction padding")?;
+                Instruction::ApplyActions(decode_actions(&mut i, version)?)
             }
             CLEAR_ACTIONS => {
                 i.skip(4, "clear_actions padding")?;
                 Instruction::ClearActions
             }
-            METER => Instruction::Meter(i.u32("meter id")?),
+            METER if version == Version::Of13 => Instruction::Meter(i.u32("meter id")?),
             _ => Instruction::Raw {
                 instruction_type: ty,
                 body: Bytes::copy_from_slice(i.take_rest()),
             },
-        });
+        };
         i.finish("instruction")?;
+        if !matches!(ins, Instruction::Raw { .. }) && out.iter().any(|o| o.rank() == ins.rank()) {
+            return Err(DecodeError::BadValue {
+                what: "duplicate instruction",
+                value: ty as u64,
+            });
+        }
+        out.push(ins);
     }
     Ok(out)
 }
@@ -137,6 +166,12 @@ pub fn encode_instructions(
                 out.put_u32(0);
             }
             Instruction::Meter(id) => {
+                if version != Version::Of13 {
+                    return Err(EncodeError::NotInVersion {
+                        what: "meter instruction",
+                        version,
+                    });
+                }
                 out.put_u16(METER);
                 out.put_u16(8);
                 out.put_u32(*id);

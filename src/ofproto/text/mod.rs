@@ -6,6 +6,7 @@
 //! and the `parse_*` functions of `lib/ofp-actions.c`, including their per-version encoding
 //! choices (e.g. a masked `set_field` becomes `load:` in OpenFlow 1.3).
 
+pub mod action;
 mod names;
 
 pub use names::TableNames;
