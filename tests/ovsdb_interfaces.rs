@@ -7,6 +7,7 @@ mod ovsdb_support;
 use std::collections::BTreeSet;
 use std::process::Command;
 
+use ovs_egress::ovsdb::client::{Client, ClientOptions};
 use ovs_egress::ovsdb::vswitch::{InterfaceEvent, InterfaceWatch, PodRef, Vswitch};
 use ovs_egress::sandbox::run;
 use ovsdb_support::{wait_event, NsSandbox, TIMEOUT};
@@ -225,6 +226,52 @@ async fn ovsdb_restart_under_live_monitor_resyncs_the_view() {
             if new.name == "pa" && new.pod() == pod("default", "a3"))
     })
     .await;
+    let ours: BTreeSet<String> = watch.interfaces().into_keys().collect();
+    assert_eq!(ours, db_interface_names(&s));
+}
+
+/// Resumes a stopped process even if the test fails.
+struct Cont(u32);
+
+impl Drop for Cont {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.0.to_string()])
+            .output();
+    }
+}
+
+/// A server that stops answering without closing the socket (SIGSTOP) is caught by the
+/// client's inactivity probe; after SIGCONT the client is back and the view is live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frozen_server_is_detected_by_the_inactivity_probe() {
+    let s = NsSandbox::start("ifp");
+    s.sb.add_bridge("br0").unwrap();
+    let opts = ClientOptions {
+        probe_interval: Some(std::time::Duration::from_millis(200)),
+        ..ClientOptions::default()
+    };
+    let client = Client::connect_with(&s.sb.db_target(), opts).await.unwrap();
+    let vs = Vswitch::new(client);
+    let (mut watch, _) = InterfaceWatch::open(&vs).await.unwrap();
+    let mut state = vs.client().state();
+    let pid = s.sb.ovsdb_pid().unwrap();
+    let cont = Cont(pid);
+    run(Command::new("kill").args(["-STOP", &pid.to_string()])).unwrap();
+    tokio::time::timeout(TIMEOUT, state.wait_for(|st| st.probe_timeouts >= 1))
+        .await
+        .expect("probe timeout not detected")
+        .unwrap();
+    drop(cont);
+    add_pod_port(&s, "pz", "z", "10.10.0.9");
+    wait_event(
+        &mut watch,
+        "pz after the freeze",
+        |e| matches!(e, InterfaceEvent::Added(i) if i.name == "pz"),
+    )
+    .await;
+    assert!(watch.is_synced());
+    assert!(state.borrow().connects >= 2);
     let ours: BTreeSet<String> = watch.interfaces().into_keys().collect();
     assert_eq!(ours, db_interface_names(&s));
 }

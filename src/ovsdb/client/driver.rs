@@ -17,6 +17,7 @@ use std::time::Duration;
 use serde_json::{json, Value as Json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
 
 use super::error::{ClientError, ProtocolError};
 use super::transport::{connect, Reader, Target, Writer};
@@ -34,6 +35,10 @@ pub struct ClientOptions {
     pub backoff_min: Duration,
     /// Longest reconnect delay.
     pub backoff_max: Duration,
+    /// Inactivity probe, as OVS's `jsonrpc_session`: after this long without a message from
+    /// the server the client sends an echo request, and after as long again it drops the
+    /// connection and reconnects (catches a peer that vanished without closing). `None`: off.
+    pub probe_interval: Option<Duration>,
 }
 
 impl Default for ClientOptions {
@@ -42,6 +47,7 @@ impl Default for ClientOptions {
             reconnect: true,
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(4),
+            probe_interval: Some(Duration::from_secs(5)),
         }
     }
 }
@@ -55,6 +61,8 @@ pub struct ConnectionState {
     pub connects: u64,
     /// Echo requests from the server answered so far.
     pub echoes_answered: u64,
+    /// Connections dropped because the server stopped answering our inactivity probes.
+    pub probe_timeouts: u64,
 }
 
 /// What a monitor's channel delivers, in server order.
@@ -318,6 +326,11 @@ impl Driver {
         }
         let mut decoder = Decoder::new();
         let mut buf = vec![0u8; 64 * 1024];
+        // Inactivity probe: `probe_at` moves forward whenever the server sends anything.
+        let interval = self.opts.probe_interval;
+        let far = Duration::from_secs(86400 * 365);
+        let mut probe_at = Instant::now() + interval.unwrap_or(far);
+        let mut probe_sent = false;
         let end = loop {
             if !conn.out.is_empty() {
                 if let Err(e) = w.write_all(&conn.out).await {
@@ -336,7 +349,9 @@ impl Driver {
                             break End::Lost;
                         }
                     };
-                    decoder.feed(&buf[..n]);
+                    decoder.feed(buf.get(..n).unwrap_or_default());
+                    probe_at = Instant::now() + interval.unwrap_or(far);
+                    probe_sent = false;
                     if let Err(e) = self.drain(&mut decoder, &mut conn) {
                         tracing::warn!("ovsdb protocol error from {}: {e}", self.target);
                         break End::Lost;
@@ -346,6 +361,17 @@ impl Driver {
                     Some(c) => self.online(&mut conn, c),
                     None => break End::Exit,
                 },
+                _ = tokio::time::sleep_until(probe_at) => {
+                    if probe_sent {
+                        tracing::warn!("ovsdb {}: no reply to inactivity probe", self.target);
+                        self.state.send_modify(|s| s.probe_timeouts += 1);
+                        break End::Lost;
+                    }
+                    let msg = conn.session.request("echo", json!([]), Pending::Ignore);
+                    conn.send(&msg);
+                    probe_sent = true;
+                    probe_at = Instant::now() + interval.unwrap_or(far);
+                }
             }
         };
         self.lost(&mut conn);

@@ -1,12 +1,15 @@
 //! Stream framing: OVSDB has none, messages are JSON texts written back to back.
 //!
-//! [`Decoder`] buffers bytes and cuts complete JSON values out of them with serde_json's
-//! `StreamDeserializer`: `byte_offset()` says where a complete value ends, and an `is_eof()`
-//! error means "incomplete, wait for more bytes". So several messages in one read and one
-//! message spread over many reads both work (OVS does the same in `lib/jsonrpc.c` with its
-//! incremental `json_parser_feed`). Invariants: consumed bytes are dropped, never re-read;
-//! a syntax error poisons the stream (the connection must be dropped, as OVS does);
-//! a buffered message larger than [`Decoder::max_message`] is an error.
+//! [`Decoder`] buffers bytes and cuts complete JSON values out of them. A small scanner
+//! ([`Boundary`]) follows string/escape state and bracket depth across reads, looking at every
+//! byte once, to learn where the value being received ends; only then is that slice parsed, by
+//! serde_json's `StreamDeserializer` (whose `byte_offset()` must land on the same end). So
+//! several messages in one read and one message spread over many reads both work, and a 50 MB
+//! monitor dump arriving in 64 KiB reads is parsed once, not once per read (OVS does the same
+//! in `lib/jsonrpc.c` with its incremental `json_parser_feed`). Invariants: consumed bytes are
+//! dropped, never re-read; a syntax error (including a top-level value that is not an object
+//! or array) poisons the stream (the connection must be dropped, as OVS does); a buffered
+//! message larger than [`Decoder::max_message`] is an error.
 
 use serde_json::Value as Json;
 
@@ -32,6 +35,8 @@ pub struct Decoder {
     buf: Vec<u8>,
     /// Bytes before this offset are consumed.
     start: usize,
+    /// Where the value starting at `start` ends, as far as scanned.
+    boundary: Boundary,
     /// Set after a syntax error; every later call fails.
     poisoned: Option<FramingError>,
     /// Upper bound for one buffered message.
@@ -50,6 +55,7 @@ impl Decoder {
         Decoder {
             buf: Vec::new(),
             start: 0,
+            boundary: Boundary::default(),
             poisoned: None,
             max_message: 256 << 20,
         }
@@ -85,28 +91,34 @@ impl Decoder {
     }
 
     fn next_value(&mut self) -> Result<Option<Json>, FramingError> {
-        let rest = &self.buf[self.start..];
-        let mut stream = serde_json::Deserializer::from_slice(rest).into_iter::<Json>();
+        let rest = self.buf.get(self.start..).unwrap_or_default();
+        let end = match self.boundary.scan(rest)? {
+            Some(end) => end,
+            None if rest.len() > self.max_message => {
+                return Err(FramingError::TooLarge(self.max_message))
+            }
+            None if self.boundary.depth == 0 => {
+                // Only whitespace so far: drop it.
+                self.start = self.buf.len();
+                self.boundary = Boundary::default();
+                self.compact();
+                return Ok(None);
+            }
+            None => return Ok(None),
+        };
+        let slice = rest.get(..end).unwrap_or_default();
+        let mut stream = serde_json::Deserializer::from_slice(slice).into_iter::<Json>();
         match stream.next() {
-            Some(Ok(json)) => {
-                self.start += stream.byte_offset();
+            Some(Ok(json)) if stream.byte_offset() == end => {
+                self.start += end;
+                self.boundary = Boundary::default();
                 self.compact();
                 Ok(Some(json))
             }
-            Some(Err(e)) if e.is_eof() => {
-                if rest.len() > self.max_message {
-                    Err(FramingError::TooLarge(self.max_message))
-                } else {
-                    Ok(None)
-                }
-            }
             Some(Err(e)) => Err(FramingError::Syntax(e.to_string())),
-            None => {
-                // Only whitespace left: drop it.
-                self.start = self.buf.len();
-                self.compact();
-                Ok(None)
-            }
+            _ => Err(FramingError::Syntax(format!(
+                "bad JSON value boundary at byte {end}"
+            ))),
         }
     }
 
@@ -119,6 +131,54 @@ impl Decoder {
             self.buf.drain(..self.start);
             self.start = 0;
         }
+    }
+}
+
+/// Finds the end of one top-level JSON object or array, incrementally.
+#[derive(Debug, Default)]
+struct Boundary {
+    /// Bytes (from the value's buffer start) already looked at.
+    scanned: usize,
+    depth: usize,
+    in_string: bool,
+    escape: bool,
+}
+
+impl Boundary {
+    /// Continues scanning `bytes` (the buffer from the value's start); returns the end offset
+    /// once the top-level value is closed.
+    fn scan(&mut self, bytes: &[u8]) -> Result<Option<usize>, FramingError> {
+        for (i, &b) in bytes.iter().enumerate().skip(self.scanned) {
+            self.scanned = i + 1;
+            if self.in_string {
+                if self.escape {
+                    self.escape = false;
+                } else if b == b'\\' {
+                    self.escape = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' if self.depth > 0 => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' if self.depth > 0 => {
+                    self.depth -= 1;
+                    if self.depth == 0 {
+                        return Ok(Some(i + 1));
+                    }
+                }
+                b' ' | b'\t' | b'\n' | b'\r' => {}
+                _ if self.depth > 0 => {}
+                _ => {
+                    return Err(FramingError::Syntax(format!(
+                        "expected a JSON object, found byte {b:#04x}"
+                    )))
+                }
+            }
+        }
+        Ok(None)
     }
 }
 
@@ -211,6 +271,12 @@ mod tests {
         d.max_message = 8;
         d.feed(b"{\"result\": \"0123456789");
         assert_eq!(d.next_message(), Err(FramingError::TooLarge(8)));
+        let mut d = Decoder::new();
+        d.feed(b"17 {}");
+        assert!(matches!(d.next_message(), Err(FramingError::Syntax(_))));
+        let mut d = Decoder::new();
+        d.feed(br#"{"a": "}]\"{[", "b": ["x"]}"#);
+        assert!(matches!(d.next_message(), Err(FramingError::JsonRpc(_))));
         let mut d = Decoder::new();
         d.feed(b"{\"jsonrpc\": \"2.0\"}");
         assert!(matches!(d.next_message(), Err(FramingError::JsonRpc(_))));
