@@ -187,6 +187,15 @@ proptest! {
         other.alive = alive;
         prop_assert_eq!(&compute(&other), &want);
 
+        // Replace some Egresses by different ones with the same name (selector, pool, IP and
+        // timestamp change): still equal to the full computation.
+        for i in 0..rng.below(4) {
+            let mut e = random_egress(&mut rng, 100 + i);
+            e.metadata.name = format!("egress-{}", rng.below(12));
+            engine.upsert_egress(e);
+            prop_assert_eq!(engine.computed(), &compute(engine.state()));
+        }
+
         // Remove a random half, in random order: still equal to the full computation.
         let mut removals = objects;
         rng.shuffle(&mut removals);

@@ -6,13 +6,13 @@
 //!   which also reschedules everything on any change);
 //! - a pod's binding depends on that pod, its namespace's labels and the Egresses' appliedTo:
 //!   a pod change rebinds one pod, a namespace change rebinds that namespace's pods, an Egress
-//!   change rebinds all pods through the label index.
+//!   change rebinds the pods bound to it or selected by it.
 //!
 //! Invariant (tested): after any sequence of changes, `engine.computed() == compute(engine.state())`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::egress::binding::BindingIndex;
+use crate::egress::binding::{applied_to_selects, BindingIndex};
 use crate::egress::model::{Egress, ExternalIPPool, Namespace, Node, Object, Pod, PodKey};
 use crate::egress::plan::{plan_ips, IpPlan};
 use crate::egress::state::{compute, node_view, ClusterState, Computed, NodeView};
@@ -185,14 +185,14 @@ impl Engine {
         self.replan()
     }
 
-    /// Adds or updates an Egress: replans and rebinds every pod.
+    /// Adds or updates an Egress: replans and rebinds the pods it selected or selects.
     pub fn upsert_egress(&mut self, egress: Egress) -> Change {
         let name = egress.metadata.name.clone();
         if self.state.egresses.get(&name) == Some(&egress) {
             return Change::default();
         }
-        self.state.egresses.insert(name, egress);
-        self.egresses_changed()
+        self.state.egresses.insert(name.clone(), egress);
+        self.egress_changed(&name)
     }
 
     /// Removes an Egress.
@@ -200,7 +200,7 @@ impl Engine {
         if self.state.egresses.remove(name).is_none() {
             return Change::default();
         }
-        self.egresses_changed()
+        self.egress_changed(name)
     }
 
     /// Adds or updates a pool: replans.
@@ -246,13 +246,14 @@ impl Engine {
             let ns = self.state.namespace_labels(&key.namespace);
             self.index.effective(pod, ns).map(str::to_string)
         });
-        let old = match &new {
-            Some(n) => self.computed.pod_egress.insert(key.clone(), n.clone()),
+        if self.computed.pod_egress.get(key) == new.as_ref() {
+            return;
+        }
+        match new {
+            Some(n) => self.computed.pod_egress.insert(key.clone(), n),
             None => self.computed.pod_egress.remove(key),
         };
-        if old != new {
-            change.pods.insert(key.clone());
-        }
+        change.pods.insert(key.clone());
     }
 
     fn rebind_namespace(&mut self, namespace: &str) -> Change {
@@ -295,11 +296,31 @@ impl Engine {
         change
     }
 
-    fn egresses_changed(&mut self) -> Change {
+    /// Only pods bound to the Egress before, or selected by it now, can change binding: for
+    /// any other pod the set of selecting Egresses differs at most by this Egress, which was not
+    /// its winner, and the relative order of the other Egresses is unchanged.
+    fn egress_changed(&mut self, name: &str) -> Change {
         let mut change = self.replan();
         self.index = BindingIndex::new(&self.state.egresses);
-        let keys: Vec<PodKey> = self.state.pods.keys().cloned().collect();
-        for key in keys {
+        let mut affected: BTreeSet<PodKey> = self
+            .computed
+            .pod_egress
+            .iter()
+            .filter(|(_, e)| e.as_str() == name)
+            .map(|(k, _)| k.clone())
+            .collect();
+        if let Some(egress) = self.state.egresses.get(name) {
+            if egress.spec.unsupported().is_none() {
+                let at = &egress.spec.applied_to;
+                for (key, pod) in &self.state.pods {
+                    let ns = self.state.namespace_labels(&key.namespace);
+                    if applied_to_selects(at, pod, ns) {
+                        affected.insert(key.clone());
+                    }
+                }
+            }
+        }
+        for key in affected {
             self.rebind(&key, &mut change);
         }
         change

@@ -21,7 +21,7 @@ pub mod quantity;
 #[cfg(feature = "agent")]
 pub mod yaml;
 
-pub use self::core::{Namespace, Node, Pod, PodKey, MAX_EGRESS_IPS_ANNOTATION};
+pub use self::core::{Namespace, Node, NodeAddress, Pod, PodIp, PodKey, MAX_EGRESS_IPS_ANNOTATION};
 pub use crate::egress::selector::{LabelSelector, Labels};
 pub use egress::{AppliedTo, Bandwidth, Egress, EgressSpec, EgressStatus, StatusCondition};
 pub use external_ip_pool::{ExternalIPPool, ExternalIPPoolSpec, IpPoolUsage, IpRange, SubnetInfo};
