@@ -175,6 +175,10 @@ fn seed_use_cases() {
     // Empty nodeSelector: any alive node; the ring picks this one (CRC32, as Antrea).
     assert_eq!(e2.owner.as_deref(), Some("node-a"));
     assert_eq!(c.plan.pools["snat-origin-pool"].used, 1);
+    let status = e1.status();
+    assert_eq!(status.egress_node, "node-a");
+    assert_eq!(status.egress_ip, Some(ip("10.105.18.100")));
+    assert_eq!(status.conditions.len(), 2);
     assert_eq!(c.plan.pools["staging-pool"].total, 1);
 
     let bound: Vec<(String, String)> = c
@@ -286,6 +290,8 @@ fn seed_with_a_slash32_cidr_allocates_nothing() {
         )]
     );
     assert_eq!(c.plan.pools["snat-origin-pool"].total, 0);
+    let status = c.plan.egresses["egress-antrea-test"].status();
+    assert_eq!((status.egress_node.as_str(), status.egress_ip), ("", None));
     // A /30 works: first usable address.
     let seed = SEED.replace(
         "ipRanges: [{start: 10.105.18.100, end: 10.105.18.100}]",

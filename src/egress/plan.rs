@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use crate::egress::conditions::EgressCondition;
 use crate::egress::egress_id::{assign_ids, EgressId};
 use crate::egress::election::{node_points, ElectionConfig, HashRing, Scheduler};
-use crate::egress::model::{Egress, ExternalIPPool, IpPoolUsage, Node};
+use crate::egress::model::{Egress, EgressStatus, ExternalIPPool, IpPoolUsage, Node};
 use crate::egress::pool::allocate;
 
 /// What the domain decided for one Egress.
@@ -33,6 +33,20 @@ pub struct EgressOutcome {
     pub egress_id: Option<EgressId>,
     /// `IPAllocated` (pool Egresses) and `IPAssigned` conditions.
     pub conditions: Vec<EgressCondition>,
+}
+
+impl EgressOutcome {
+    /// The `Egress.status` an agent would write: `egressNode` / `egressIP` only when a node owns
+    /// the IP (Antrea leaves both empty otherwise), and the conditions (the writer adds
+    /// `lastTransitionTime`, keeping the old one when a condition did not change).
+    pub fn status(&self) -> EgressStatus {
+        let owned = self.owner.is_some();
+        EgressStatus {
+            egress_node: self.owner.clone().unwrap_or_default(),
+            egress_ip: if owned { self.ip } else { None },
+            conditions: self.conditions.iter().map(|c| c.to_status()).collect(),
+        }
+    }
 }
 
 /// What the domain decided for one egress IP (shared by all Egresses using it).
