@@ -356,7 +356,7 @@ pub fn tun_flag_name(bit: u32) -> Option<&'static str> {
 }
 
 /// OVS's `format_flags_masked`: `a|b` when the mask is full, else `+a-b` per masked bit.
-fn format_flags_masked(
+pub fn format_flags_masked(
     flags: u32,
     mask: u32,
     max_mask: u32,

@@ -7,6 +7,8 @@
 //! choices (e.g. a masked `set_field` becomes `load:` in OpenFlow 1.3).
 
 pub mod action;
+pub mod flow;
+pub mod match_;
 mod names;
 
 pub use names::TableNames;

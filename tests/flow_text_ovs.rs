@@ -1,0 +1,297 @@
+//! Flow text against `ovs-ofctl` itself: every flow line of OVS's `tests/ovs-ofctl.at`
+//! parse-flows tables (read from the source tarball at test time) plus our own match-heavy
+//! lines, run through `ovs-ofctl -O OpenFlow13|OpenFlow15 parse-flow`, which prints OVS's
+//! decoding of its own encoding. The oracle is checked against ours the same way round:
+//! `format_flow_mod(decode(encode(parse_flow(line))))`, the match and instructions going through
+//! our wire codec. Then:
+//! - OVS accepts the line → we print exactly OVS's text;
+//! - OVS accepts it only after dropping fields whose prerequisites are not met (its
+//!   "normalization", or silently in `nx_put_raw`) → we refuse it with `MissingPrerequisite`;
+//! - OVS rejects it (or cannot decode what it encoded) → we reject it.
+//!
+//! The first test replaces every line's actions by `drop` (flow keywords and match: ours); the
+//! second keeps them (actions are parsed and printed by `text::action`).
+
+mod codec_match_support;
+
+use bytes::BytesMut;
+use codec_match_support::*;
+use ovs_egress::ofproto::codec::instruction::{decode_instructions, encode_instructions};
+use ovs_egress::ofproto::codec::{FlowMod, FlowModCommand, Match, Reader, Version};
+use ovs_egress::ofproto::text::flow::{format_flow_mod, parse_flow};
+use ovs_egress::ofproto::text::{ParseErrorKind, TextContext};
+use std::process::Command;
+
+/// What `ovs-ofctl -O <version> parse-flow <line>` says.
+enum Ovs {
+    Text(String),
+    Normalized,
+    Error(String),
+}
+
+fn ovs_parse_flow(version: &str, line: &str) -> Ovs {
+    let out = Command::new("ovs-ofctl")
+        .args(["-O", version, "parse-flow", line])
+        .output()
+        .expect("ovs-ofctl");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() || stdout.contains("***decode error") {
+        return Ovs::Error(format!("{}{}", stderr.trim(), stdout.trim()));
+    }
+    if stderr.contains("normalization changed") {
+        return Ovs::Normalized;
+    }
+    let text = stdout
+        .lines()
+        .find_map(|l| l.split_once("): ").map(|(_, t)| t.to_owned()))
+        .unwrap_or_else(|| panic!("{line}: unexpected ovs-ofctl output {stdout}"));
+    Ovs::Text(text)
+}
+
+/// Flow lines from OVS's own parse-flows tests.
+fn ovs_at_flows() -> Vec<String> {
+    let at = ovs_test_file("ovs-ofctl.at");
+    let mut lines = Vec::new();
+    for title in [
+        "ovs-ofctl parse-flows (OpenFlow 1.0)",
+        "ovs-ofctl parse-flows (OpenFlow 1.1)",
+        "ovs-ofctl parse-flows (OpenFlow 1.2)",
+        "ovs-ofctl parse-flows (NXM)",
+        "ovs-ofctl -F nxm parse-flows",
+        "ovs-ofctl -F nxm -mmm parse-flows",
+    ] {
+        let section = at_section(&at, title);
+        let opener = "AT_DATA([flows.txt], [";
+        let start = section.find(opener).expect("flows.txt") + opener.len();
+        let body = &section[start..];
+        // `[[...]]` quotes the body literally; `[...]` quotes it with m4's `[[`/`]]` escapes.
+        let (body, literal) = match body.strip_prefix('[') {
+            Some(b) => (&b[..b.find("]])").expect("end of flows.txt")], true),
+            None => (&body[..body.find("\n])").expect("end of flows.txt")], false),
+        };
+        lines.extend(
+            body.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(|l| {
+                    if literal {
+                        l.to_owned()
+                    } else {
+                        l.replace("[[", "[").replace("]]", "]")
+                    }
+                }),
+        );
+    }
+    // The "choice of protocol" table: `'<match>   <protocols>' \`.
+    let section = at_section(&at, "ovs-ofctl parse-flows choice of protocol");
+    for l in section.lines() {
+        let l = l.trim();
+        if let Some(rest) = l.strip_prefix('\'') {
+            if let Some((flow, _)) = rest.split_once("  ") {
+                let flow = flow.replace("[[", "[").replace("]]", "]");
+                lines.push(format!("{},actions=drop", flow.trim()));
+            }
+        }
+    }
+    lines
+}
+
+/// Our own lines: every field and shorthand, aliases, masks, ports and odd spellings.
+const OUR_LINES: &[&str] = &[
+    "priority=200,ip,nw_src=10.0.0.0/8,actions=drop",
+    "ip,nw_dst=10.10.1.0/24,priority=100 actions=drop",
+    "nw_src=1.2.3.4,ip,actions=drop",
+    "nw_src=1.2.3.4,actions=drop",
+    "tp_dst=80,actions=drop",
+    "udp,tcp_flags=+syn,actions=drop",
+    "arp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_proto=1,actions=drop",
+    "arp,arp_spa=10.0.0.1,arp_tpa=10.0.0.0/24,arp_op=2,arp_sha=aa:bb:cc:dd:ee:ff,arp_tha=00:00:00:00:00:00,actions=drop",
+    "rarp,arp_op=3,actions=drop",
+    "tcp,udp_dst=53,actions=drop",
+    "icmp,tp_src=8,tp_dst=0,actions=drop",
+    "icmp,icmp_type=3,icmp_code=1,actions=drop",
+    "icmp6,icmp_type=135,icmp_code=0,nd_target=fe80::1,nd_sll=01:02:03:04:05:06,actions=drop",
+    "icmp6,icmpv6_type=136,nd_target=fe80::1/64,nd_tll=01:02:03:04:05:06,actions=drop",
+    "icmp6,icmp_type=136,nd_options_type=2,nd_reserved=5,actions=drop",
+    "icmp6,nd_target=::1,actions=drop",
+    "tcp6,ipv6_src=2001:db8::/32,ipv6_dst=::1,tp_src=1024/0xfc00,actions=drop",
+    "udp6,ipv6_label=0x12345,udp_src=53,actions=drop",
+    "sctp,sctp_src=1,sctp_dst=2,actions=drop",
+    "sctp6,tp_dst=9,actions=drop",
+    "ipv6,nw_proto=47,nw_tos=0x10,nw_ecn=2,nw_ttl=1,actions=drop",
+    "ip,ip_proto=17,ip_dscp=46,ip_ecn=3,actions=drop",
+    "ip,nw_frag=first,actions=drop",
+    "ip,nw_frag=not_later,actions=drop",
+    "ip,ip_frag=no,actions=drop",
+    "tcp,nw_frag=later,tp_dst=80,actions=drop",
+    "tcp,tcp_flags=syn|ack,actions=drop",
+    "tcp,tcp_flags=+syn-rst+ack,actions=drop",
+    "tcp,tcp_flags=0x012/0x0ff,actions=drop",
+    "ct_state=+new+trk,ip,actions=drop",
+    "ct_state=-new+est-rel-inv+trk,ct_mark=0/0x10,ip,actions=drop",
+    "ct_state=new|trk,actions=drop",
+    "ct_state=+trk+est,ct_zone=65520,ct_mark=0x20/0x20,ct_label=0x1/0x1,actions=drop",
+    "ct_state=+trk+new,ct_nw_src=10.0.0.1,ct_nw_dst=10.0.0.0/8,ct_nw_proto=6,ct_tp_src=1/0xff,ct_tp_dst=80,ip,actions=drop",
+    "ct_state=+trk+rpl,ct_ipv6_src=::1,ct_ipv6_dst=fe80::/10,ct_nw_proto=17,ipv6,actions=drop",
+    "ct_label=0x700000000/0xffffffff00000000,actions=drop",
+    "pkt_mark=0x1/0xff,reg0=0x2/0xf,reg5=7,reg15=0xffffffff,actions=drop",
+    "xreg3=0x1234567890/0xffffffffff,actions=drop",
+    "xxreg1=0x1/0x1,actions=drop",
+    "reg0[4..7]=3,reg1[0]=1,actions=drop",
+    "NXM_NX_REG2[0..15]=0x1234,actions=drop",
+    "metadata=0x1234/0xffff,actions=drop",
+    "tun_id=0x64,tun_src=192.168.1.1,tun_dst=192.168.77.112,actions=drop",
+    "tunnel_id=0x1/0xff,tun_ipv6_src=2001::1,tun_ipv6_dst=2001::/16,actions=drop",
+    "tun_gbp_id=5,tun_gbp_flags=1,tun_flags=+oam,actions=drop",
+    "conj_id=7,ip,actions=drop",
+    "dp_hash=0x10/0xff,actions=drop",
+    "recirc_id=5,actions=drop",
+    "in_port=LOCAL,actions=drop",
+    "in_port=65279,actions=drop",
+    "in_port=controller,actions=drop",
+    "in_port_oxm=7,actions=drop",
+    "actset_output=3,actions=drop",
+    "dl_src=aa:bb:cc:dd:ee:ff,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,dl_type=0x88cc,actions=drop",
+    "eth_src=00:00:00:00:00:01/ff:ff:ff:00:00:00,eth_type=0x0800,actions=drop",
+    "dl_vlan=5,dl_vlan_pcp=3,actions=drop",
+    "dl_vlan=0xffff,actions=drop",
+    "vlan_tci=0x0000/0x1000,actions=drop",
+    "vlan_tci=0x1000/0x1000,actions=drop",
+    "vlan_tci=0xf123,actions=drop",
+    "vlan_tci=0,actions=drop",
+    "vlan_tci=0x0000/0xe000,actions=drop",
+    "vlan_vid=0x1005/0x1fff,actions=drop",
+    "vlan_pcp=2,actions=drop",
+    "mplsm,mpls_label=100,mpls_tc=7,mpls_ttl=64,mpls_bos=1,actions=drop",
+    "packet_type=(1,0x800),actions=drop",
+    "eth,actions=drop",
+    "eth,ip,actions=drop",
+    "ip,nw_src=1.2.3.4/255.0.255.0,actions=drop",
+    "ip,nw_dst=0.0.0.0/0,actions=drop",
+    "ip,nw_src=*,actions=drop",
+    "tcp,tp_src=*,actions=drop",
+    "priority=0,actions=drop",
+    "priority=65535,actions=drop",
+    "priority=0x10,actions=drop",
+    "priority=65536,actions=drop",
+    "table=7,priority=5,cookie=0x123,idle_timeout=10,hard_timeout=20,importance=3,actions=drop",
+    "send_flow_rem,check_overlap,reset_counts,no_packet_counts,no_byte_counts,actions=drop",
+    "cookie=0x5/0xff,actions=drop",
+    "ip,bogus=1,actions=drop",
+    "ip",
+    "ip,actions",
+    "reg0=0x1ffffffff,actions=drop",
+    "nw_proto=6/0xf,ip,actions=drop",
+    "duration=1.5s,n_packets=3,n_bytes=4,idle_age=1,hard_age=2,ip,actions=drop",
+    "ip actions=goto_table:3",
+    "table=3,ip,actions=goto_table:1",
+    "skb_priority=1,actions=drop",
+];
+
+/// The flow-mod as OVS will see it: match and instructions through our encoder and decoder.
+fn wire_roundtrip(fm: &FlowMod, v: Version) -> FlowMod {
+    let mut out = BytesMut::new();
+    fm.match_.encode(&mut out, v).expect("encode match");
+    let m = Match::decode(&mut Reader::new(&out), v).expect("decode match");
+    let mut out = BytesMut::new();
+    encode_instructions(&fm.instructions, &mut out, v).expect("encode instructions");
+    let ins = decode_instructions(&mut Reader::new(&out), v).expect("decode instructions");
+    FlowMod {
+        match_: m,
+        instructions: ins,
+        ..fm.clone()
+    }
+}
+
+fn check(lines: &[String], version: &str, v: Version) -> (usize, Vec<String>) {
+    let ctx = TextContext::new(v);
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for line in lines {
+        let ours = parse_flow(line, FlowModCommand::Add, &ctx);
+        let problem = match (ovs_parse_flow(version, line), &ours) {
+            (Ovs::Text(want), Ok(fm)) => {
+                let got = format_flow_mod(&wire_roundtrip(fm, v), &ctx);
+                let got = got.trim_start();
+                (got != want).then(|| format!("text\n  ovs:  {want}\n  ours: {got}"))
+            }
+            // OVS drops a field silently where we refuse it.
+            (Ovs::Text(want), Err(e))
+                if matches!(&e.kind, ParseErrorKind::MissingPrerequisite { field, .. }
+                    if !want.contains(field)) =>
+            {
+                None
+            }
+            (Ovs::Text(want), Err(e)) => Some(format!("we reject ({e}), OVS gives {want}")),
+            (Ovs::Normalized, Err(e))
+                if matches!(e.kind, ParseErrorKind::MissingPrerequisite { .. }) =>
+            {
+                None
+            }
+            (Ovs::Normalized, other) => {
+                Some(format!("OVS normalizes (drops fields), ours {other:?}"))
+            }
+            (Ovs::Error(_), Err(_)) => None,
+            (Ovs::Error(e), Ok(fm)) => Some(format!(
+                "OVS rejects ({e}), we print {}",
+                format_flow_mod(fm, &ctx)
+            )),
+        };
+        checked += 1;
+        if let Some(p) = problem {
+            failures.push(format!("{version} `{line}`: {p}"));
+        }
+    }
+    (checked, failures)
+}
+
+/// Variable-length tunnel metadata needs a TLV map (`tun_metadata0`): not modelled (kept as
+/// raw bytes when decoded), so its text is out of scope here.
+fn in_scope(line: &str) -> bool {
+    !line.contains("tun_metadata")
+}
+
+/// `line` with its actions replaced by `drop`.
+fn with_drop(line: &str) -> String {
+    match line.find("action") {
+        Some(i) => format!("{}actions=drop", &line[..i]),
+        None => line.to_owned(),
+    }
+}
+
+fn all_lines() -> Vec<String> {
+    let mut lines: Vec<String> = OUR_LINES.iter().map(|s| s.to_string()).collect();
+    lines.extend(ovs_at_flows());
+    lines.retain(|l| in_scope(l));
+    lines
+}
+
+fn run(lines: &[String]) {
+    let mut all = Vec::new();
+    for (name, v) in [("OpenFlow13", Version::Of13), ("OpenFlow15", Version::Of15)] {
+        let (n, failures) = check(lines, name, v);
+        assert!(n > 300, "only {n} lines");
+        all.extend(failures);
+    }
+    assert!(
+        all.is_empty(),
+        "{} mismatches:\n{}",
+        all.len(),
+        all.join("\n")
+    );
+}
+
+#[test]
+fn flow_keywords_and_match_text_match_ovs_ofctl() {
+    let mut lines: Vec<String> = all_lines().iter().map(|l| with_drop(l)).collect();
+    lines.dedup();
+    run(&lines);
+}
+
+#[test]
+#[ignore = "actions belong to text::action; known gaps reported to the lead (mod_nw_ttl, \
+            mod_vlan_vid, mod_tp_*, set_mpls_*, multipath, bundle, bundle_load, note padding)"]
+fn whole_flow_text_matches_ovs_ofctl() {
+    run(&all_lines());
+}
