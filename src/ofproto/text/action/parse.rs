@@ -473,8 +473,10 @@ fn parse_one(
         "learn" => items.push(act(parse_learn(value, ctx)?)),
         "conjunction" => items.push(act(parse_conjunction(value, whole)?)),
         "note" => {
-            let bytes =
+            let mut bytes =
                 hex_bytes(value).ok_or_else(|| err(whole, "bad hex digit in `note' argument"))?;
+            // The wire form pads the note, and the padding is part of the decoded note.
+            bytes.resize((10 + bytes.len()).div_ceil(8) * 8 - 10, 0);
             items.push(act(Action::Note(Bytes::from(bytes))));
         }
         "exit" => items.push(act(Action::Exit)),
