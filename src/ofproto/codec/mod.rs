@@ -17,6 +17,7 @@ pub mod field;
 pub mod flow;
 pub mod instruction;
 pub mod match_;
+pub mod message;
 pub mod port;
 pub mod value;
 
