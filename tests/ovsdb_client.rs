@@ -379,8 +379,11 @@ async fn monitor_v1_and_monitor_cond() {
         }
         other => panic!("{other:?}"),
     }
-    // monitor_cancel (on drop), then more changes: the other monitor keeps working.
-    drop(v2);
+    // monitor_cancel: the server confirms it for our monitor id; the other monitor keeps
+    // working. A bogus id is refused by the server (so the confirmation means something).
+    v2.cancel().await.unwrap();
+    let e = c.call("monitor_cancel", json!(["no-such-monitor"])).await;
+    assert!(matches!(e, Err(ClientError::Rpc { .. })), "{e:?}");
     s.vsctl(&["--no-wait", "del-br", "brc"]);
     wait_row(&mut v1, "Bridge", |r| matches!(r, RowUpdate::Delete)).await;
 }

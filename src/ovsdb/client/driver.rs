@@ -96,6 +96,8 @@ pub(crate) enum Command {
     },
     CancelMonitor {
         key: u64,
+        /// Set by an explicit `Monitor::cancel`, which waits for the server's answer.
+        reply: Option<oneshot::Sender<Result<Json, ClientError>>>,
     },
 }
 
@@ -234,8 +236,12 @@ impl Driver {
             Command::Monitor { .. } => {
                 self.register(cmd);
             }
-            Command::CancelMonitor { key } => {
+            Command::CancelMonitor { key, reply } => {
+                // Nothing to cancel on the server: the monitor is not re-sent.
                 self.monitors.remove(&key);
+                if let Some(reply) = reply {
+                    let _ = reply.send(Ok(json!({})));
+                }
             }
             Command::Call { .. } => self.queued.push_back(cmd),
         }
@@ -299,14 +305,20 @@ impl Driver {
                     self.send_monitor(conn, key);
                 }
             }
-            Command::CancelMonitor { key } => {
+            Command::CancelMonitor { key, reply } => {
+                let method = "monitor_cancel".to_owned();
                 if self.monitors.remove(&key).is_some() {
-                    let msg = conn.session.request(
-                        "monitor_cancel",
-                        json!([monitor_id(key)]),
-                        Pending::Ignore,
-                    );
+                    let tag = match reply {
+                        Some(reply) => Pending::Call {
+                            method: method.clone(),
+                            reply,
+                        },
+                        None => Pending::Ignore,
+                    };
+                    let msg = conn.session.request(&method, json!([monitor_id(key)]), tag);
                     conn.send(&msg);
+                } else if let Some(reply) = reply {
+                    let _ = reply.send(Ok(json!({})));
                 }
             }
         }

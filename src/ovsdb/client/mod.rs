@@ -130,6 +130,7 @@ impl Client {
             key,
             rx,
             cmds: self.cmds.clone(),
+            cancelled: false,
         })
     }
 }
@@ -140,6 +141,7 @@ pub struct Monitor {
     key: u64,
     rx: mpsc::UnboundedReceiver<MonitorMessage>,
     cmds: mpsc::UnboundedSender<Command>,
+    cancelled: bool,
 }
 
 impl Monitor {
@@ -147,6 +149,20 @@ impl Monitor {
     /// after a reconnect).
     pub async fn next(&mut self) -> Option<MonitorMessage> {
         self.rx.recv().await
+    }
+
+    /// Sends `monitor_cancel` and waits for the server to confirm. (Dropping the monitor also
+    /// cancels it, without waiting.)
+    pub async fn cancel(mut self) -> Result<(), ClientError> {
+        self.cancelled = true;
+        let (reply, rx) = oneshot::channel();
+        self.cmds
+            .send(Command::CancelMonitor {
+                key: self.key,
+                reply: Some(reply),
+            })
+            .map_err(|_| ClientError::Closed)?;
+        rx.await.map_err(|_| ClientError::Closed)?.map(|_| ())
     }
 
     /// A message if one is already waiting.
@@ -157,6 +173,11 @@ impl Monitor {
 
 impl Drop for Monitor {
     fn drop(&mut self) {
-        let _ = self.cmds.send(Command::CancelMonitor { key: self.key });
+        if !self.cancelled {
+            let _ = self.cmds.send(Command::CancelMonitor {
+                key: self.key,
+                reply: None,
+            });
+        }
     }
 }
