@@ -9,33 +9,38 @@ mod common;
 
 use bytes::BytesMut;
 use common::ovs_at::{ofp_print_cases, read_at_file, PrintCase};
-use ovs_egress::ofproto::codec::message::print::{
-    ofp_to_string, PlaceholderFlowText, PrintContext,
-};
+use ovs_egress::ofproto::codec::message::print::{ofp_to_string, OvsFlowText, PrintContext};
 use ovs_egress::ofproto::codec::message::{decode, encode, Message};
 use ovs_egress::ofproto::codec::Version;
 
 /// Vectors whose printed body is not compared, and why. Keyed by `AT_SETUP` title.
 const PRINT_SKIP: &[(&str, &str)] = &[
-    ("OFPT_PACKET_IN - OF1.3", "packet dissection line (flow_extract) not reproduced"),
-    ("OFPT_PACKET_IN - OF1.5", "packet dissection line (flow_extract) not reproduced"),
-    ("OFPT_PACKET_IN - OF1.3, with hex output of packet data", "packet dissection line"),
-    ("OFPT_PACKET_OUT - OF1.5, with packet", "packet dissection line"),
-    ("OFPT_PACKET_OUT - OF1.5", "OVS semantic checks (OFPBRC_BAD_PORT, PIPELINE_FIELDS_ONLY) not reproduced; the valid ones need match text"),
-    ("OFPT_METER_MOD request - bad band - OF1.3", "OVS semantic check OFPMMFC_BAD_BAND not reproduced (decode is lossless instead)"),
-    ("OFPT_METER_MOD request - bad command - OF1.3", "OVS semantic check OFPMMFC_BAD_COMMAND not reproduced"),
-    ("OFPT_METER_MOD request - bad flags - OF1.3", "OVS semantic check OFPMMFC_BAD_FLAGS not reproduced"),
-    ("OFPST_TABLE_FEATURES request - OF1.3", "table-feature property summaries not printed"),
+    (
+        "OFPST_TABLE_FEATURES request - OF1.3",
+        "table-feature property summaries not printed",
+    ),
     ("OFPST_PORT request - 1.3", "port statistics kept raw"),
     ("OFPST_PORT reply - OF1.3", "port statistics kept raw"),
     ("OFPST_QUEUE request - OF1.3", "queue statistics kept raw"),
     ("OFPST_QUEUE reply - OF1.3", "queue statistics kept raw"),
     ("OFPST_GROUP reply - OF1.3", "group statistics kept raw"),
-    ("OFPT_QUEUE_GET_CONFIG_REPLY - OF1.3", "queue config kept raw"),
+    (
+        "OFPT_QUEUE_GET_CONFIG_REPLY - OF1.3",
+        "queue config kept raw",
+    ),
     ("OFPT_SET_ASYNC - OF1.3", "async config kept raw"),
-    ("OFP_ROLE_STATUS - primary, experimenter - OF1.3", "ONF role status kept raw"),
-    ("OFP_ROLE_STATUS - primary, config - OF1.3", "ONF role status kept raw"),
-    ("OFP_ROLE_STATUS - primary, config,generation - OF1.3", "ONF role status kept raw"),
+    (
+        "OFP_ROLE_STATUS - primary, experimenter - OF1.3",
+        "ONF role status kept raw",
+    ),
+    (
+        "OFP_ROLE_STATUS - primary, config - OF1.3",
+        "ONF role status kept raw",
+    ),
+    (
+        "OFP_ROLE_STATUS - primary, config,generation - OF1.3",
+        "ONF role status kept raw",
+    ),
     ("FLOW_MONITOR_CANCEL", "ONF flow monitor kept raw"),
     ("FLOW_MONITOR_PAUSED", "ONF flow monitor kept raw"),
     ("FLOW_MONITOR_RESUMED", "ONF flow monitor kept raw"),
@@ -54,19 +59,28 @@ const MATCH_ORDER_DIFFERS: &[(&str, usize)] = &[
     ("OFPT_PACKET_OUT - OF1.5, with packet", 842),
 ];
 
-/// Vectors that need the match/action text of the flow text layer: compared once it exists
-/// (printing here uses placeholders), until then only decode and re-encode are checked.
-const NEEDS_FLOW_TEXT: &[&str] = &[
-    "OFPT_FLOW_REMOVED - OF1.3",
-    "OFPT_FLOW_REMOVED - OF1.5",
-    "OFPT_FLOW_MOD - OF1.3 - flags - low verbosity",
-    "OFPT_FLOW_MOD - OF1.3 - meter",
-    "OFPST_FLOW reply - OF1.5",
-    "OFPST_GROUP_DESC reply - OF1.5",
-    "OFPT_GROUP_MOD add - OF1.5",
-    "OFPT_GROUP_MOD insert bucket - OF1.5",
-    "OFPT_BUNDLE_ADD_MESSAGE - GROUP_MOD",
+/// Vectors whose printing is not compared yet (none: kept for bisecting flow-text changes).
+const NEEDS_FLOW_TEXT: &[&str] = &[];
+
+/// Vectors whose second line is OVS's packet dissection (`flow_extract` + `flow_format`), which
+/// is not reproduced: compared with that line removed.
+const DISSECTION_LINE: &[&str] = &[
+    "OFPT_PACKET_IN - OF1.3",
+    "OFPT_PACKET_IN - OF1.5",
+    "OFPT_PACKET_IN - OF1.3, with hex output of packet data",
+    "OFPT_PACKET_OUT - OF1.5, with packet",
 ];
+
+fn without_dissection(title: &str, expected: &str) -> String {
+    if !DISSECTION_LINE.contains(&title) {
+        return expected.to_owned();
+    }
+    let mut lines: Vec<&str> = expected.split_inclusive('\n').collect();
+    if lines.len() > 1 {
+        lines.remove(1);
+    }
+    lines.concat()
+}
 
 fn skip_reason(title: &str) -> Option<&'static str> {
     PRINT_SKIP
@@ -101,7 +115,7 @@ fn ofp_print_at_vectors_decode_reencode_and_print() {
         "only {} OF1.3/1.5 vectors found",
         cases.len()
     );
-    let flow_text = PlaceholderFlowText;
+    let flow_text = OvsFlowText;
     let (mut printed, mut skipped, mut rejected, mut failures) = (0, 0, 0, Vec::new());
     for c in &cases {
         let what = format!("{} (line {})", c.title, c.line);
@@ -151,11 +165,12 @@ fn ofp_print_at_vectors_decode_reencode_and_print() {
         }
         let ctx = PrintContext::new(&flow_text).with_verbosity(c.verbosity);
         let got = ofp_to_string(&c.bytes, &ctx);
-        if got != c.expected {
+        let expected = without_dissection(&c.title, &c.expected);
+        if got != expected {
             failures.push(format!(
                 "{what}: print differs ({:?})\n--- want\n{}--- got\n{}",
                 std::mem::discriminant(&msg),
-                c.expected,
+                expected,
                 got
             ));
         } else {

@@ -4,7 +4,7 @@
 //!
 //! Only what the codec tests need of m4/autotest is implemented: `AT_SETUP([title])`,
 //! `AT_CHECK([command], [status], [stdout], ...)` with `[...]` quoting, `dnl`, and the
-//! quadrigraphs `@<:@`, `@:>@`, `@%:@`, `@S|@`, `@&t@`.
+//! quadrigraphs `@<:@`, `@:>@`, `@{:@`, `@}:@`, `@%:@`, `@S|@`, `@&t@`.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -123,6 +123,8 @@ fn quadrigraphs(s: &str) -> String {
         .replace("@:>@", "]")
         .replace("@%:@", "#")
         .replace("@S|@", "$")
+        .replace("@{:@", "(")
+        .replace("@}:@", ")")
         .replace("@&t@", "")
 }
 

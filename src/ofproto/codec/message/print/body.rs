@@ -109,7 +109,7 @@ pub(super) fn format_body(
                 p.total_len as usize,
                 &p.match_,
                 p.reason,
-                p.data.len(),
+                &p.data,
                 p.buffer_id,
                 ctx,
                 s,
@@ -158,6 +158,21 @@ pub(super) fn format_body(
             Ok(())
         }
         Message::PacketOut(po) => {
+            // `ofputil_decode_packet_out`'s checks.
+            let m = po.match_with_in_port();
+            let in_port = m
+                .get(Field::InPort)
+                .map(|e| PortNo(e.value.as_u64() as u16));
+            match in_port {
+                None => return Err("OFPBRC_BAD_PORT"),
+                Some(p)
+                    if p.0 >= PortNo::MAX.0
+                        && ![PortNo::LOCAL, PortNo::ANY, PortNo::CONTROLLER].contains(&p) =>
+                {
+                    return Err("OFPBRC_BAD_PORT")
+                }
+                _ => {}
+            }
             s.push(' ');
             ctx.flow_text
                 .format_match(&po.match_with_in_port(), 0x8000, ctx, s);
@@ -206,15 +221,24 @@ pub(super) fn format_body(
             Ok(())
         }
         Message::MeterMod(mm) => {
-            match mm.command {
-                0 => s.push_str(" ADD "),
-                1 => s.push_str(" MOD "),
-                2 => s.push_str(" DEL "),
-                c => {
-                    let _ = write!(s, " cmd:{c} ");
+            // `ofputil_decode_meter_mod`'s checks; a delete's flags and bands are ignored.
+            let (flags, bands) = match mm.command {
+                0 | 1 => {
+                    if mm.flags & 3 == 3 {
+                        return Err("OFPMMFC_BAD_FLAGS");
+                    }
+                    check_bands(&mm.bands)?;
+                    (mm.flags, &mm.bands[..])
                 }
-            }
-            format_meter_config(s, mm.meter_id, mm.flags, &mm.bands);
+                2 => (0, &[][..]),
+                _ => return Err("OFPMMFC_BAD_COMMAND"),
+            };
+            s.push_str(match mm.command {
+                0 => " ADD ",
+                1 => " MOD ",
+                _ => " DEL ",
+            });
+            format_meter_config(s, mm.meter_id, flags, bands);
             Ok(())
         }
         Message::MultipartRequest(m) => super::multipart::format_request(h, m, ctx, s),
@@ -262,14 +286,14 @@ pub(super) fn format_body(
                 Some(Err(_)) => return Err("OFPBPC_BAD_VALUE"),
                 None => Match::new(),
             };
-            let data_len = p.packet().map_or(0, <[u8]>::len);
+            let data = p.packet().unwrap_or_default();
             format_packet_in(
                 p.table_id().unwrap_or(0),
                 p.cookie().unwrap_or(u64::MAX),
-                p.full_len().map_or(data_len, |l| l as usize),
+                p.full_len().map_or(data.len(), |l| l as usize),
                 &m,
                 p.reason().unwrap_or(0),
-                data_len,
+                data,
                 p.buffer_id().unwrap_or(u32::MAX),
                 ctx,
                 s,
@@ -342,7 +366,7 @@ fn format_packet_in(
     total_len: usize,
     m: &Match,
     reason: u8,
-    data_len: usize,
+    data: &[u8],
     buffer_id: u32,
     ctx: &PrintContext<'_>,
     s: &mut String,
@@ -368,6 +392,7 @@ fn format_packet_in(
             let _ = write!(s, "{r}");
         }
     }
+    let data_len = data.len();
     let _ = write!(s, ") data_len={data_len}");
     if buffer_id == u32::MAX {
         s.push_str(" (unbuffered)");
@@ -381,6 +406,11 @@ fn format_packet_in(
         }
     }
     s.push('\n');
+    // At verbosity > 0 OVS prints the packet dissection here (`flow_extract` +
+    // `flow_format`), which this crate does not reproduce.
+    if ctx.verbosity > 2 {
+        hex_dump(s, data, false);
+    }
 }
 
 fn format_flow_mod(
@@ -461,6 +491,19 @@ fn format_flow_mod(
     }
     s.push_str("actions=");
     ctx.flow_text.format_instructions(&fm.instructions, ctx, s);
+    Ok(())
+}
+
+/// `ofputil_pull_bands`'s checks: 16-byte drop or dscp_remark bands only.
+pub(super) fn check_bands(bands: &[MeterBand]) -> PrintResult {
+    for b in bands {
+        if b.data.len() != 4 {
+            return Err("OFPBRC_BAD_LEN");
+        }
+        if b.band_type != MeterBand::DROP && b.band_type != MeterBand::DSCP_REMARK {
+            return Err("OFPMMFC_BAD_BAND");
+        }
+    }
     Ok(())
 }
 

@@ -19,7 +19,7 @@ use crate::ofproto::codec::instruction::Instruction;
 use crate::ofproto::codec::match_::Match;
 use crate::ofproto::codec::port::PortNames;
 use crate::ofproto::codec::Version;
-use crate::ofproto::text::TableNames;
+use crate::ofproto::text::{self, TableNames, TextContext};
 use std::fmt::Write;
 
 /// How flows are printed: implemented by the flow text layer (`ofproto::text`), which prints
@@ -35,6 +35,37 @@ pub trait FlowText {
     /// One dump-flows line without its leading space (`ofputil_flow_stats_format` with
     /// stats).
     fn format_flow_stats(&self, fs: &FlowStats, ctx: &PrintContext<'_>, out: &mut String);
+}
+
+/// The flow text of `ofproto::text`: OVS's `match_format`, `ofpacts_format` and
+/// `ofputil_flow_stats_format`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OvsFlowText;
+
+impl OvsFlowText {
+    fn text_ctx<'a>(ctx: &PrintContext<'a>) -> TextContext<'a> {
+        TextContext {
+            version: ctx.version,
+            ports: ctx.ports,
+            tables: ctx.tables,
+        }
+    }
+}
+
+impl FlowText for OvsFlowText {
+    fn format_match(&self, m: &Match, priority: u16, ctx: &PrintContext<'_>, out: &mut String) {
+        text::match_::format_match(m, priority, ctx.ports, out);
+    }
+    fn format_actions(&self, a: &[Action], ctx: &PrintContext<'_>, out: &mut String) {
+        text::action::format_actions(a, &Self::text_ctx(ctx), out);
+    }
+    fn format_instructions(&self, i: &[Instruction], ctx: &PrintContext<'_>, out: &mut String) {
+        text::action::format_instructions(i, &Self::text_ctx(ctx), out);
+    }
+    fn format_flow_stats(&self, fs: &FlowStats, ctx: &PrintContext<'_>, out: &mut String) {
+        let line = text::flow::format_flow_stats(fs, &Default::default(), &Self::text_ctx(ctx));
+        out.push_str(line.strip_prefix(' ').unwrap_or(&line));
+    }
 }
 
 /// A [`FlowText`] that prints `<match>`-style placeholders: for tools that only need message
@@ -70,6 +101,9 @@ impl FlowText for PlaceholderFlowText {
 pub struct PrintContext<'a> {
     /// `ovs-ofctl ofp-print`'s verbosity (default 2).
     pub verbosity: i32,
+    /// The version of the message being printed (set by [`ofp_to_string`] from the header;
+    /// flow text depends on it).
+    pub version: Version,
     /// Port names (`--names`).
     pub ports: Option<&'a PortNames>,
     /// Table names (`--names`).
@@ -78,11 +112,19 @@ pub struct PrintContext<'a> {
     pub flow_text: &'a dyn FlowText,
 }
 
+impl Default for PrintContext<'static> {
+    fn default() -> Self {
+        PrintContext::new(&OvsFlowText)
+    }
+}
+
 impl<'a> PrintContext<'a> {
-    /// A context with `ofp-print`'s default verbosity and no names.
+    /// A context with `ofp-print`'s default verbosity, no names, and `flow_text` printing
+    /// flows (normally [`OvsFlowText`]; [`PrintContext::default`] uses it).
     pub fn new(flow_text: &'a dyn FlowText) -> Self {
         PrintContext {
             verbosity: 2,
+            version: Version::Of15,
             ports: None,
             tables: None,
             flow_text,
@@ -140,6 +182,11 @@ pub fn ofp_to_string(bytes: &[u8], ctx: &PrintContext<'_>) -> String {
     let mut failed = false;
     match decode(bytes) {
         Ok((h, msg)) => {
+            let mut ctx = *ctx;
+            if let Some(v) = Version::from_wire(h.version) {
+                ctx.version = v;
+            }
+            let ctx = &ctx;
             s.push_str(&message_name(&h, &msg));
             put_version(&mut s, &h);
             let header_len = s.len();
