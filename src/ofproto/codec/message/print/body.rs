@@ -218,6 +218,15 @@ pub(super) fn format_body(
                 s.push_str(" table_id=");
                 TableNames::format(ctx.tables, tm.table_id, s);
             }
+            if version == Some(Version::Of15) {
+                // OpenFlow 1.4+ carries eviction and vacancy events in `config`.
+                let on = |bit: u32| if tm.config & bit != 0 { "on" } else { "off" };
+                let _ = write!(s, ", eviction={}", on(1 << 2));
+                let _ = write!(s, ", vacancy={}", on(1 << 3));
+                if !tm.props.is_empty() {
+                    return Err("table_mod properties not printed");
+                }
+            }
             Ok(())
         }
         Message::MeterMod(mm) => {

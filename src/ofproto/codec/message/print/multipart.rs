@@ -238,23 +238,12 @@ fn format_table_features(v: &[TableFeatures], v15: bool, s: &mut String) -> Prin
                 _ => "***bad command***",
             });
         }
+        // `table_features_equal` ignores the name and the table id.
         let same = i > 0 && {
             let p = &v[i - 1];
-            (
-                p.metadata_match,
-                p.metadata_write,
-                p.capabilities,
-                p.max_entries,
-                &p.props,
-                &p.name,
-            ) == (
-                t.metadata_match,
-                t.metadata_write,
-                t.capabilities,
-                t.max_entries,
-                &t.props,
-                &t.name,
-            )
+            (p.metadata_match, p.metadata_write, p.capabilities, p.max_entries)
+                == (t.metadata_match, t.metadata_write, t.capabilities, t.max_entries)
+                && p.props == t.props
         };
         let name = t.name.to_string_lossy();
         if same && name.is_empty() {
