@@ -31,7 +31,11 @@ fn ovs_print(b: &[u8]) -> String {
         .arg(hex(b))
         .output()
         .expect("run ovs-ofctl (is openvswitch-switch installed?)");
-    assert!(out.status.success(), "ovs-ofctl failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ovs-ofctl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -72,7 +76,11 @@ fn same_but_dissection(version: Version, msg: Message) -> String {
     let (ovs, ours) = check(version, &msg);
     let mut lines: Vec<&str> = ovs.split_inclusive('\n').collect();
     lines.remove(1);
-    assert_eq!(ours, lines.concat(), "print differs for {version:?} {msg:?}");
+    assert_eq!(
+        ours,
+        lines.concat(),
+        "print differs for {version:?} {msg:?}"
+    );
     ovs
 }
 
@@ -124,10 +132,19 @@ fn handshake_and_config_messages() {
                 generation_id: u64::MAX,
             }),
         );
-        let t = same(v, Message::Nicira(NxMessage::SetPacketInFormat(PacketInFormat::NXT_PACKET_IN2)));
-        assert!(t.contains("NXT_SET_PACKET_IN_FORMAT") && t.contains("format=nxt_packet_in2"), "{t}");
+        let t = same(
+            v,
+            Message::Nicira(NxMessage::SetPacketInFormat(PacketInFormat::NXT_PACKET_IN2)),
+        );
+        assert!(
+            t.contains("NXT_SET_PACKET_IN_FORMAT") && t.contains("format=nxt_packet_in2"),
+            "{t}"
+        );
         let t = same(v, Message::Nicira(NxMessage::SetControllerId(9)));
-        assert!(t.contains("NXT_SET_CONTROLLER_ID") && t.contains("id=9"), "{t}");
+        assert!(
+            t.contains("NXT_SET_CONTROLLER_ID") && t.contains("id=9"),
+            "{t}"
+        );
     }
 }
 
@@ -136,7 +153,12 @@ fn errors_with_their_ovs_names() {
     for v in BOTH {
         let mut req = BytesMut::new();
         encode(v, 5, &Message::BarrierRequest, &mut req).unwrap();
-        for name in ["OFPBRC_BAD_TYPE", "OFPBFC_MSG_BAD_XID", "OFPBFC_BUNDLE_CLOSED", "NXBRC_MUST_BE_ZERO"] {
+        for name in [
+            "OFPBRC_BAD_TYPE",
+            "OFPBFC_MSG_BAD_XID",
+            "OFPBFC_BUNDLE_CLOSED",
+            "NXBRC_MUST_BE_ZERO",
+        ] {
             let code = ErrorCode::from_name(name, v).unwrap();
             let t = same(
                 v,
@@ -182,7 +204,13 @@ fn flow_mods_both_versions() {
     // Importance is an OpenFlow 1.4+ field.
     let mut fm = flow(FLOWS[0], Version::Of13);
     fm.importance = 1;
-    assert!(encode(Version::Of13, 1, &Message::FlowMod(fm), &mut BytesMut::new()).is_err());
+    assert!(encode(
+        Version::Of13,
+        1,
+        &Message::FlowMod(fm),
+        &mut BytesMut::new()
+    )
+    .is_err());
 }
 
 #[test]
@@ -196,23 +224,33 @@ fn bundles_in_both_forms() {
             ctrl_type::COMMIT_REPLY,
             ctrl_type::DISCARD_REQUEST,
         ] {
-            let text = same(v, Message::bundle_control(0x77, t, BUNDLE_ATOMIC | BUNDLE_ORDERED));
-            let name = if v == Version::Of13 { "ONFT_BUNDLE_CONTROL" } else { "OFPT_BUNDLE_CONTROL" };
+            let text = same(
+                v,
+                Message::bundle_control(0x77, t, BUNDLE_ATOMIC | BUNDLE_ORDERED),
+            );
+            let name = if v == Version::Of13 {
+                "ONFT_BUNDLE_CONTROL"
+            } else {
+                "OFPT_BUNDLE_CONTROL"
+            };
             assert!(text.starts_with(name), "{text}");
             assert!(text.contains("flags=atomic ordered"), "{text}");
         }
         let add = Message::bundle_add(0x77, BUNDLE_ATOMIC, Message::FlowMod(flow(FLOWS[1], v)));
         let text = same(v, add);
         // OVS prints the inner message with the outer xid.
-        assert!(text.contains("OFPT_FLOW_MOD") && text.contains("(xid=0x42)"), "{text}");
+        assert!(
+            text.contains("OFPT_FLOW_MOD") && text.contains("(xid=0x42)"),
+            "{text}"
+        );
     }
 }
 
 #[test]
 fn packet_out_and_async_messages() {
     let frame = Bytes::from_static(&[
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x50, 0x54, 0, 0, 0, 1, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0,
-        1, 0x50, 0x54, 0, 0, 0, 1, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x50, 0x54, 0, 0, 0, 1, 0x08, 0x06, 0, 1, 8, 0, 6, 4,
+        0, 1, 0x50, 0x54, 0, 0, 0, 1, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2,
     ]);
     for v in BOTH {
         let po = PacketOut::new(
@@ -305,7 +343,11 @@ fn groups_and_meters() {
                 bucket_id: if v == Version::Of15 { i - 1 } else { 0 },
                 weight: Some(100),
                 watch_port: Some(i),
-                watch_group: if v == Version::Of13 { Some(0xffff_ffff) } else { None },
+                watch_group: if v == Version::Of13 {
+                    Some(0xffff_ffff)
+                } else {
+                    None
+                },
                 actions: vec![Action::Output {
                     port: PortNo(i as u16),
                     max_len: 0,
@@ -343,7 +385,10 @@ fn groups_and_meters() {
             bands: vec![MeterBand::drop(1024, 128)],
         };
         let t = same(v, Message::MeterMod(mm.clone()));
-        assert!(t.contains("ADD meter=5 kbps burst stats bands=\ntype=drop rate=1024 burst_size=128"), "{t}");
+        assert!(
+            t.contains("ADD meter=5 kbps burst stats bands=\ntype=drop rate=1024 burst_size=128"),
+            "{t}"
+        );
         same(
             v,
             Message::MultipartReply(MultipartReply {
@@ -407,13 +452,26 @@ fn multipart_requests_and_replies() {
             ..FlowStatsRequest::default()
         };
         let t = same(v, req(MpRequest::Flow(fsr.clone())));
-        assert!(t.contains("table=70 out_port=3 ip,nw_src=10.0.0.0/8"), "{t}");
+        assert!(
+            t.contains("table=70 out_port=3 ip,nw_src=10.0.0.0/8"),
+            "{t}"
+        );
         same(v, req(MpRequest::Aggregate(FlowStatsRequest::default())));
         same(v, req(MpRequest::Desc));
         same(v, req(MpRequest::Table));
         same(v, req(MpRequest::PortDesc { port_no: PORT_ANY }));
-        same(v, req(MpRequest::GroupDesc { group_id: GROUP_ALL }));
-        same(v, req(MpRequest::Meter { meter_id: METER_ALL }));
+        same(
+            v,
+            req(MpRequest::GroupDesc {
+                group_id: GROUP_ALL,
+            }),
+        );
+        same(
+            v,
+            req(MpRequest::Meter {
+                meter_id: METER_ALL,
+            }),
+        );
         same(v, req(MpRequest::MeterConfig { meter_id: 1 }));
         same(v, req(MpRequest::MeterFeatures));
         same(v, req(MpRequest::TableFeatures(Vec::new())));
@@ -441,7 +499,10 @@ fn multipart_requests_and_replies() {
             instructions: fm.instructions.clone(),
         };
         let t = same(v, rep(MORE, MpReply::Flow(vec![fs.clone(), fs])));
-        assert!(t.contains("flags=[more]") && t.contains("n_packets=3"), "{t}");
+        assert!(
+            t.contains("flags=[more]") && t.contains("n_packets=3"),
+            "{t}"
+        );
         same(
             v,
             rep(
@@ -460,7 +521,13 @@ fn multipart_requests_and_replies() {
             lookup_count: 10,
             matched_count: 5,
         };
-        same(v, rep(0, MpReply::Table(vec![ts(0, 3), ts(1, 0), ts(2, 0), ts(3, 0), ts(4, 1)])));
+        same(
+            v,
+            rep(
+                0,
+                MpReply::Table(vec![ts(0, 3), ts(1, 0), ts(2, 0), ts(3, 0), ts(4, 1)]),
+            ),
+        );
         let port = |n: u32, name: &str| Port {
             port_no: n,
             hw_addr: [0xaa, 0, 0, 0, 0, n as u8],
@@ -474,7 +541,11 @@ fn multipart_requests_and_replies() {
             v,
             rep(
                 0,
-                MpReply::PortDesc(vec![port(0xffff_fffe, "br-int"), port(2, "p2"), port(1, "p1")]),
+                MpReply::PortDesc(vec![
+                    port(0xffff_fffe, "br-int"),
+                    port(2, "p2"),
+                    port(1, "p1"),
+                ]),
             ),
         );
     }

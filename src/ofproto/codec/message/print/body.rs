@@ -266,14 +266,14 @@ pub(super) fn format_body(
             Ok(())
         }
         Message::BundleControl(b) => {
-            let _ = write!(s, "\n bundle_id={:#x} type=", b.bundle_id);
+            let _ = write!(s, "\n bundle_id={} type=", super::c_hex(b.bundle_id as u64));
             s.push_str(ctrl_type::name(b.ctrl_type).unwrap_or(""));
             s.push_str(" flags=");
             put_bit_names(s, b.flags as u32, bundle_flag_name, ' ');
             Ok(())
         }
         Message::BundleAdd(b) => {
-            let _ = write!(s, "\n bundle_id={:#x}", b.bundle_id);
+            let _ = write!(s, "\n bundle_id={}", super::c_hex(b.bundle_id as u64));
             s.push_str(" flags=");
             put_bit_names(s, b.flags as u32, bundle_flag_name, ' ');
             s.push('\n');

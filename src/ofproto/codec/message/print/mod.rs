@@ -275,6 +275,15 @@ pub fn hex_dump(s: &mut String, buf: &[u8], ascii: bool) {
     }
 }
 
+/// C's `%#x`: `0` for zero, `0x...` otherwise.
+pub(crate) fn c_hex(v: u64) -> String {
+    if v == 0 {
+        "0".into()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
 /// `ofp_print_duration`: seconds, then `.mmm` or as many nanosecond digits as needed, then `s`.
 pub fn put_duration(s: &mut String, sec: u32, nsec: u32) {
     let _ = write!(s, "{sec}");

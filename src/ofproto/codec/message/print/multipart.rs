@@ -1,7 +1,7 @@
 //! Multipart bodies as `ofp_to_string__` prints them (`ofp_print_stats` flags first).
 
 use super::body::{format_group, format_meter_config, put_meter_id, PrintResult};
-use super::{put_bit_names, put_duration, PrintContext};
+use super::{c_hex, put_bit_names, put_duration, PrintContext};
 use crate::ofproto::codec::message::multipart::{
     MpReply, MpRequest, MultipartReply, MultipartRequest, TableFeatures, GROUP_ALL, MORE,
 };
@@ -241,9 +241,17 @@ fn format_table_features(v: &[TableFeatures], v15: bool, s: &mut String) -> Prin
         // `table_features_equal` ignores the name and the table id.
         let same = i > 0 && {
             let p = &v[i - 1];
-            (p.metadata_match, p.metadata_write, p.capabilities, p.max_entries)
-                == (t.metadata_match, t.metadata_write, t.capabilities, t.max_entries)
-                && p.props == t.props
+            (
+                p.metadata_match,
+                p.metadata_write,
+                p.capabilities,
+                p.max_entries,
+            ) == (
+                t.metadata_match,
+                t.metadata_write,
+                t.capabilities,
+                t.max_entries,
+            ) && p.props == t.props
         };
         let name = t.name.to_string_lossy();
         if same && name.is_empty() {
@@ -289,13 +297,4 @@ fn format_table_features(v: &[TableFeatures], v15: bool, s: &mut String) -> Prin
     }
     finish_ditto(s, ditto);
     Ok(())
-}
-
-/// C's `%#x`: `0` for zero, `0x...` otherwise.
-fn c_hex(v: u64) -> String {
-    if v == 0 {
-        "0".into()
-    } else {
-        format!("{v:#x}")
-    }
 }
