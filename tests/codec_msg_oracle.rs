@@ -476,10 +476,12 @@ fn multipart_requests_and_replies() {
         same(v, req(MpRequest::MeterFeatures));
         same(v, req(MpRequest::TableFeatures(Vec::new())));
 
-        let mut desc = DescStats::default();
-        desc.mfr_desc = FixedStr::new("Nicira, Inc.");
-        desc.sw_desc = FixedStr::new("3.1.0");
-        desc.dp_desc = FixedStr::new("br-int");
+        let desc = DescStats {
+            mfr_desc: FixedStr::new("Nicira, Inc."),
+            sw_desc: FixedStr::new("3.1.0"),
+            dp_desc: FixedStr::new("br-int"),
+            ..DescStats::default()
+        };
         same(v, rep(0, MpReply::Desc(Box::new(desc))));
         let fm = flow(FLOWS[2], v);
         let fs = FlowStats {
