@@ -3,7 +3,12 @@
 //! `ovs-ofctl parse-nx-match`, and running `ovs-ofctl` as the oracle.
 #![allow(dead_code)]
 
+use bytes::BytesMut;
 use ovs_egress::ofproto::codec::field::Field;
+use ovs_egress::ofproto::codec::instruction::{decode_instructions, encode_instructions};
+use ovs_egress::ofproto::codec::{FlowMod, FlowModCommand, Match, Reader, Version};
+use ovs_egress::ofproto::text::flow::{format_flow_mod, parse_flow};
+use ovs_egress::ofproto::text::{ParseErrorKind, TextContext};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -204,4 +209,93 @@ pub fn ovs_parse_oxm(version: &str, inputs: &[String]) -> Vec<OvsOxm> {
     }
     assert_eq!(answers.len(), inputs.len(), "ovs-ofctl output:\n{out}");
     answers
+}
+
+/// What `ovs-ofctl -O <version> parse-flow <line>` says.
+pub enum Ovs {
+    /// The flow-mod text after `): `.
+    Text(String),
+    /// Accepted after dropping fields.
+    Normalized,
+    /// Rejected.
+    Error(String),
+}
+
+pub fn ovs_parse_flow(version: &str, line: &str) -> Ovs {
+    let out = Command::new("ovs-ofctl")
+        .args(["-O", version, "parse-flow", line])
+        .output()
+        .expect("ovs-ofctl");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() || stdout.contains("***decode error") {
+        return Ovs::Error(format!("{}{}", stderr.trim(), stdout.trim()));
+    }
+    if stderr.contains("normalization changed") {
+        return Ovs::Normalized;
+    }
+    let text = stdout
+        .lines()
+        .find_map(|l| l.split_once("): ").map(|(_, t)| t.to_owned()))
+        .unwrap_or_else(|| panic!("{line}: unexpected ovs-ofctl output {stdout}"));
+    Ovs::Text(text)
+}
+
+/// The flow-mod as OVS will see it: match and instructions through our encoder and decoder.
+pub fn wire_roundtrip(fm: &FlowMod, v: Version) -> FlowMod {
+    let mut out = BytesMut::new();
+    fm.match_.encode(&mut out, v).expect("encode match");
+    let m = Match::decode(&mut Reader::new(&out), v).expect("decode match");
+    let mut out = BytesMut::new();
+    encode_instructions(&fm.instructions, &mut out, v).expect("encode instructions");
+    let ins = decode_instructions(&mut Reader::new(&out), v).expect("decode instructions");
+    FlowMod {
+        match_: m,
+        instructions: ins,
+        ..fm.clone()
+    }
+}
+
+/// Compares our parse/encode/decode/print of `lines` with `ovs-ofctl -O version parse-flow`;
+/// returns the number checked and the mismatches.
+pub fn check_against_ovs(lines: &[String], version: &str, v: Version) -> (usize, Vec<String>) {
+    let ctx = TextContext::new(v);
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for line in lines {
+        let ours = parse_flow(line, FlowModCommand::Add, &ctx);
+        let problem = match (ovs_parse_flow(version, line), &ours) {
+            (Ovs::Text(want), Ok(fm)) => {
+                let got = format_flow_mod(&wire_roundtrip(fm, v), &ctx);
+                let got = got.trim_start();
+                (got != want).then(|| format!("text\n  ovs:  {want}\n  ours: {got}"))
+            }
+            // OVS drops a field silently where we refuse it.
+            (Ovs::Text(want), Err(e))
+                if matches!(&e.kind, ParseErrorKind::MissingPrerequisite { field, .. }
+                    if !want.contains(field)) =>
+            {
+                None
+            }
+            (Ovs::Text(want), Err(e)) => Some(format!("we reject ({e}), OVS gives {want}")),
+            (Ovs::Normalized, Err(e))
+                if matches!(e.kind, ParseErrorKind::MissingPrerequisite { .. }) =>
+            {
+                None
+            }
+            (Ovs::Normalized, other) => {
+                Some(format!("OVS normalizes (drops fields), ours {other:?}"))
+            }
+            (Ovs::Error(_), Err(_)) => None,
+            (Ovs::Error(e), Ok(fm)) => Some(format!(
+                "OVS rejects ({e}), we print {}",
+                format_flow_mod(fm, &ctx)
+            )),
+        };
+        checked += 1;
+        if let Some(p) = problem {
+            failures.push(format!("{version} `{line}`: {p}"));
+        }
+    }
+    (checked, failures)
 }
