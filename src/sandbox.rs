@@ -58,13 +58,22 @@ pub struct Sandbox {
     dir: PathBuf,
     netns: Option<String>,
     remove_dir: bool,
+    /// A network namespace created by [`Sandbox::start`] and deleted on drop.
+    owned_netns: Option<String>,
     ovsdb_pid: Option<u32>,
     vswitchd_pid: Option<u32>,
 }
 
 impl Sandbox {
-    /// Starts both daemons in a new temporary directory, in the current network namespace.
+    /// Starts both daemons in a new temporary directory and a new network namespace of their
+    /// own (`ovssb-<pid>-<n>`), so the bridges' tap devices never appear in the caller's
+    /// namespace. The directory and the namespace are removed on drop.
     pub fn start() -> Result<Sandbox, SandboxError> {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let ns = format!("ovssb-{}-{n}", std::process::id());
+        run(Command::new("ip").args(["netns", "add", &ns]))?;
+        let guard = NetnsGuard(Some(ns.clone()));
         let dir = tempfile::Builder::new()
             .prefix("ovs-sb-")
             .tempdir_in(std::env::temp_dir())
@@ -73,8 +82,13 @@ impl Sandbox {
                 source,
             })?
             .keep();
-        let mut sb = Sandbox::start_in(&dir, None)?;
+        let started = Sandbox::start_in(&dir, Some(&ns));
+        if started.is_err() {
+            let _ = fs::remove_dir_all(&dir);
+        }
+        let mut sb = started?;
         sb.remove_dir = true;
+        sb.owned_netns = guard.disarm();
         Ok(sb)
     }
 
@@ -90,6 +104,7 @@ impl Sandbox {
             dir: dir.to_path_buf(),
             netns: netns.map(str::to_owned),
             remove_dir: false,
+            owned_netns: None,
             ovsdb_pid: None,
             vswitchd_pid: None,
         };
@@ -121,6 +136,7 @@ impl Sandbox {
             dir: dir.to_path_buf(),
             netns: netns.map(str::to_owned),
             remove_dir: false,
+            owned_netns: None,
             ovsdb_pid: live("ovsdb-server.pid", "ovsdb-server"),
             vswitchd_pid: live("ovs-vswitchd.pid", "ovs-vswitchd"),
         }
@@ -131,6 +147,7 @@ impl Sandbox {
     /// [`Sandbox::adopt`] to take them over again.
     pub fn release(mut self) -> (Option<u32>, Option<u32>) {
         self.remove_dir = false;
+        self.owned_netns = None;
         (self.ovsdb_pid.take(), self.vswitchd_pid.take())
     }
 
@@ -359,6 +376,15 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         if let Some(pid) = self.vswitchd_pid.take() {
+            // `exit --cleanup` makes ovs-vswitchd delete its datapath devices (the bridges'
+            // taps), which SIGTERM leaves behind in the namespace it runs in.
+            let mut exit = self.command("ovs-appctl");
+            exit.arg("-t").arg(self.dir.join("vswitchd.ctl")).args([
+                "--timeout=5",
+                "exit",
+                "--cleanup",
+            ]);
+            let _ = exit.output();
             let _ = stop_pid(pid);
         }
         if let Some(pid) = self.ovsdb_pid.take() {
@@ -366,6 +392,24 @@ impl Drop for Sandbox {
         }
         if self.remove_dir {
             let _ = fs::remove_dir_all(&self.dir);
+        }
+        drop(NetnsGuard(self.owned_netns.take()));
+    }
+}
+
+/// Deletes a network namespace on drop unless disarmed.
+struct NetnsGuard(Option<String>);
+
+impl NetnsGuard {
+    fn disarm(mut self) -> Option<String> {
+        self.0.take()
+    }
+}
+
+impl Drop for NetnsGuard {
+    fn drop(&mut self) {
+        if let Some(ns) = self.0.take() {
+            let _ = Command::new("ip").args(["netns", "delete", &ns]).output();
         }
     }
 }

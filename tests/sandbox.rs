@@ -12,8 +12,22 @@ fn sandbox_starts_bridge_and_stops_by_pid() {
         .unwrap();
     let dump = sb.ofctl(&["--no-stats", "dump-flows", "br0"]).unwrap();
     assert_eq!(dump, " priority=5,ip actions=drop\n");
+    // The bridge's tap lives in the sandbox's own namespace, never in ours.
+    let ns = sb
+        .netns()
+        .expect("start() runs in its own namespace")
+        .to_owned();
+    let links = |args: &[&str]| {
+        let out = std::process::Command::new("ip")
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(links(&["-n", &ns, "link", "show", "br0"]).contains("br0"));
     let dir = sb.dir().to_path_buf();
     drop(sb);
     assert!(!pid_alive(db) && !pid_alive(vs));
     assert!(!dir.exists());
+    assert!(!links(&["netns", "list"]).contains(&ns));
 }
