@@ -3,6 +3,8 @@
 //! `ovs-ofctl parse-nx-match`, and running `ovs-ofctl` as the oracle.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use bytes::BytesMut;
 use ovs_egress::ofproto::codec::field::Field;
 use ovs_egress::ofproto::codec::instruction::{decode_instructions, encode_instructions};
