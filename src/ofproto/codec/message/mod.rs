@@ -379,7 +379,7 @@ fn encode_as(
     out.put_u16(0);
     out.put_u32(xid);
     let need = || {
-        version.ok_or(EncodeError::BadValue {
+        version.ok_or_else(|| EncodeError::BadValue {
             what: "message",
             problem: format!("cannot encode for OpenFlow wire version {wire:#04x}"),
         })
