@@ -76,17 +76,19 @@ impl Proxy {
                     client.try_clone().expect("clone"),
                     server.try_clone().expect("clone"),
                 );
-                let up = std::thread::spawn(move || pump(client, server));
-                let down = std::thread::spawn(move || pump(s2, c2));
-                let session = Session {
-                    to_switch: up.join().unwrap_or_default(),
-                    to_client: down.join().unwrap_or_default(),
-                };
-                let sent = tx.send(session);
-                active2.fetch_sub(1, Ordering::SeqCst);
-                if sent.is_err() {
-                    break;
-                }
+                // One thread per connection: ovs-ofctl may open a second connection (e.g. to
+                // learn port names) while the first is still open.
+                let (tx, active) = (tx.clone(), active2.clone());
+                std::thread::spawn(move || {
+                    let up = std::thread::spawn(move || pump(client, server));
+                    let down = std::thread::spawn(move || pump(s2, c2));
+                    let session = Session {
+                        to_switch: up.join().unwrap_or_default(),
+                        to_client: down.join().unwrap_or_default(),
+                    };
+                    let _ = tx.send(session);
+                    active.fetch_sub(1, Ordering::SeqCst);
+                });
             }
         });
         Proxy {

@@ -244,13 +244,14 @@ pub fn format(
             }
         }
         Format::Ipv6 => {
-            let _ = write!(out, "{}", Ipv6Addr::from(value.as_u128()));
+            put_ipv6(value.as_u128(), out);
             if let Some(m) = mask {
                 let m = m.as_u128();
                 if m.leading_ones() + m.trailing_zeros() == 128 {
                     let _ = write!(out, "/{}", m.leading_ones());
                 } else {
-                    let _ = write!(out, "/{}", Ipv6Addr::from(m));
+                    out.push('/');
+                    put_ipv6(m, out);
                 }
             }
         }
@@ -544,7 +545,8 @@ fn split_mask(s: &str) -> (&str, Option<&str>) {
 }
 
 /// Parses an integer as OVS's `parse_int_string`: `0x` hex of any width up to `n` bytes, else
-/// a C integer literal (decimal, or octal with a leading 0) that must fit in `n` bytes.
+/// a C `strtoull` literal (decimal, `0x` hex or leading-0 octal, optional sign, a negative
+/// value wrapping around as in C) that must fit in `n` bytes.
 pub fn parse_int(s: &str, n: usize) -> Result<Value, &'static str> {
     if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         let digits = hex.trim_start_matches('0');
@@ -558,15 +560,78 @@ pub fn parse_int(s: &str, n: usize) -> Result<Value, &'static str> {
             .map_err(|_| "bad syntax")?;
         return Ok(Value::from_u128(n, v));
     }
-    let v = if s.len() > 1 && s.starts_with('0') {
-        u64::from_str_radix(&s[1..], 8).map_err(|_| "bad syntax")?
-    } else {
-        s.parse::<u64>().map_err(|_| "bad syntax")?
-    };
+    let v = strtoull(s).ok_or("bad syntax")?;
     if n < 8 && v >> (n * 8) != 0 {
         return Err("value too large");
     }
     Ok(Value::from_u64(n, v))
+}
+
+/// C's `strtoull(s, &tail, 0)` requiring the whole string to be consumed: leading white
+/// space, an optional sign (a negative value wraps), then decimal, `0x` hex or leading-0 octal.
+pub fn strtoull(s: &str) -> Option<u64> {
+    let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, s) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (radix, digits) = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        (16, h)
+    } else if s.len() > 1 && s.starts_with('0') {
+        (8, &s[1..])
+    } else {
+        (10, s)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = u64::from_str_radix(digits, radix).ok()?;
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// Appends an IPv6 address as glibc's `inet_ntop` does (which OVS uses): like RFC 5952, but
+/// `::a.b.c.d` and `::ffff:a.b.c.d` end in dotted IPv4.
+pub fn put_ipv6(addr: u128, out: &mut String) {
+    let words: Vec<u16> = (0..8).map(|i| (addr >> (112 - 16 * i)) as u16).collect();
+    // The longest run of two or more zero words (the first one on a tie).
+    let (mut best_base, mut best_len) = (usize::MAX, 0);
+    let mut i = 0;
+    while i < 8 {
+        if words[i] == 0 {
+            let start = i;
+            while i < 8 && words[i] == 0 {
+                i += 1;
+            }
+            if i - start > best_len {
+                (best_base, best_len) = (start, i - start);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    if best_len < 2 {
+        best_base = usize::MAX;
+    }
+    for (i, w) in words.iter().enumerate() {
+        if best_base != usize::MAX && i >= best_base && i < best_base + best_len {
+            if i == best_base {
+                out.push(':');
+            }
+            continue;
+        }
+        if i != 0 {
+            out.push(':');
+        }
+        if i == 6 && best_base == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff)) {
+            let _ = write!(out, "{}", Ipv4Addr::from(addr as u32));
+            return;
+        }
+        let _ = write!(out, "{w:x}");
+    }
+    if best_base != usize::MAX && best_base + best_len == 8 {
+        out.push(':');
+    }
 }
 
 fn parse_mac(s: &str) -> Option<Value> {
@@ -707,6 +772,28 @@ mod tests {
         assert!(parse(Field::IpProto, "6/0xf", None).is_err());
         assert!(parse(Field::EthSrc, "aa:bb", None).is_err());
         assert_eq!(parse_int("010", 2).unwrap().as_u64(), 8);
+        assert_eq!(parse_int("-1", 8).unwrap().as_u64(), u64::MAX);
+        assert!(parse_int("-1", 4).is_err());
+        assert!(parse_int("", 4).is_err());
+        assert!(parse_int("12x", 4).is_err());
+    }
+
+    #[test]
+    fn ipv6_like_glibc() {
+        let p = |s: &str| {
+            let mut out = String::new();
+            put_ipv6(u128::from(s.parse::<Ipv6Addr>().unwrap()), &mut out);
+            out
+        };
+        assert_eq!(p("::1.2.3.4"), "::1.2.3.4");
+        assert_eq!(p("::ffff:1.2.3.4"), "::ffff:1.2.3.4");
+        assert_eq!(p("::1"), "::1");
+        assert_eq!(p("::"), "::");
+        assert_eq!(p("1::"), "1::");
+        assert_eq!(p("fe80::1"), "fe80::1");
+        assert_eq!(p("1:0:2:0:0:3:0:4"), "1:0:2::3:0:4");
+        assert_eq!(p("1:0:0:2:0:0:3:4"), "1::2:0:0:3:4");
+        assert_eq!(p("2001:db8::1:0:0:1"), "2001:db8::1:0:0:1");
     }
 
     #[test]

@@ -125,6 +125,12 @@ impl Match {
                 self.put(Field::IpDscp, (v << 2) & IP_DSCP_MASK, m);
             }
             Field::CtState => self.put(Field::CtState, v, m & 0xff),
+            // The setters keep only the bits the packet field has (`match_set_nw_ecn`,
+            // `flow_set_mpls_*`): `nw_ecn=4` matches ECN 0.
+            Field::IpEcn => self.put(field, v & 0x03, m),
+            Field::MplsLabel => self.put(field, v & 0x000f_ffff, m),
+            Field::MplsTc => self.put(field, v & 0x07, m),
+            Field::MplsBos => self.put(field, v & 0x01, m),
             // `match_set_tun_erspan_{ver,dir,hwid}_masked` store the value as the mask (an OVS
             // quirk visible on the wire: `NXOXM_ET_ERSPAN_VER(01)` comes back as `_W(01/01)`).
             Field::TunErspanVer | Field::TunErspanDir | Field::TunErspanHwid if m != 0 => {

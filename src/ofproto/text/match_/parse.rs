@@ -94,7 +94,7 @@ impl<'a> MatchParser<'a> {
             let (v, m) = value::parse(field, text, self.ports).map_err(|e| {
                 ParseError::new(format!("{key}={value}"), ParseErrorKind::BadValue(e))
             })?;
-            self.set(field, v.as_u128(), m.as_u128(), key)?;
+            self.set(field, v.as_u128(), m.as_u128());
             return Ok(true);
         }
         if key.contains('[') {
@@ -105,14 +105,10 @@ impl<'a> MatchParser<'a> {
     }
 
     /// Sets `field` (storage-slot aware).
-    fn set(&mut self, field: Field, v: u128, m: u128, input: &str) -> Result<(), ParseError> {
+    /// (`arp_op` lives in OVS's 8-bit nw_proto: `arp_op=256` is arp_op 0 there, truncated
+    /// by `set_masked`.)
+    fn set(&mut self, field: Field, v: u128, m: u128) {
         let holder = slot_holder(field);
-        if holder == Field::IpProto && field == Field::ArpOp && v > 0xff {
-            return Err(ParseError::new(
-                input,
-                ParseErrorKind::Syntax("arp_op must be at most 255".into()),
-            ));
-        }
         let (v, m) = if holder != field && field.n_bytes() < holder.n_bytes() && m != 0 {
             // An 8-bit view (icmp_type, nd_options_type) of a 16-bit slot: exact.
             (v, u128::MAX)
@@ -122,7 +118,6 @@ impl<'a> MatchParser<'a> {
         let n = holder.n_bytes();
         self.m
             .set_masked(holder, Value::from_u128(n, v), Some(Value::from_u128(n, m)));
-        Ok(())
     }
 
     /// `name[ofs..end]=value` (`parse_subfield`).
@@ -172,7 +167,8 @@ impl<'a> MatchParser<'a> {
         };
         let v = (cur_v & !bits) | (val << ofs);
         let m = cur_m | bits;
-        self.set(field, v, m, &input)
+        self.set(field, v, m);
+        Ok(())
     }
 
     /// The current value and mask of `field` (canonical fields and `xreg`/`xxreg`).
