@@ -1,1 +1,32 @@
-//! The ovs-egress agent runtime.
+//! The ovs-egress agent runtime (feature `agent`): sources → controller → switch.
+//!
+//! ```text
+//!  manifest dir (notify + rescan) ─┐
+//!  Kubernetes API (issue 8) ·······┤  Input   ┌────────────┐  flow changes  ┌──────────────┐
+//!  OVSDB Interface watch (ports) ──┼────────► │ controller │ ─────────────► │ switch (br-  │
+//!  membership (issue 7) ···········┤          │ ClusterView│  GARP, status  │ int, br-phy) │
+//!  netlink (next-hop MAC) ─────────┘          └────────────┘                └──────────────┘
+//! ```
+//!
+//! - [`config`]: YAML file + flags.
+//! - [`source`]: the one input type every source speaks ([`source::Input`]).
+//! - [`manifest`]: the manifest directory source; [`ports`]: local pods from OVSDB.
+//! - [`cluster`]: the merged, sans-IO view (egress engine + local ports + liveness).
+//! - [`bridges`]: creates/repairs the bridges and ports, keeps the cookie round.
+//! - [`uplink`]: the uplink bridge's address, route and next-hop MAC (rtnetlink).
+//! - [`status`], [`metrics`], [`http`]: what the agent reports.
+//!
+//! Invariants: every source is a task that only sends [`source::Input`]s; the controller is
+//! the only writer of flows; nothing blocks the controller on I/O other than the switch.
+
+pub mod bridges;
+pub mod cluster;
+pub mod config;
+pub mod garp;
+pub mod http;
+pub mod manifest;
+pub mod metrics;
+pub mod ports;
+pub mod source;
+pub mod status;
+pub mod uplink;
