@@ -88,6 +88,10 @@ impl DesiredFlows {
     /// Replaces every flow of `owner` by `flows`, appending what changed to `changes`.
     pub fn replace_owner(&mut self, owner: Owner, flows: Vec<Flow>, changes: &mut Vec<FlowChange>) {
         let old_keys = self.owners.remove(&owner).unwrap_or_default();
+        if old_keys.is_empty() {
+            self.add_new_owner(owner, flows, changes);
+            return;
+        }
         if self.same_as_before(&owner, &old_keys, &flows) {
             self.owners.insert(owner, old_keys);
             return;
@@ -134,6 +138,57 @@ impl DesiredFlows {
                     new,
                 });
             }
+        }
+    }
+
+    /// The common case of a full computation: an owner with no flows yet. Each flow is
+    /// inserted once and reported if it changes the effective entry of its key.
+    fn add_new_owner(&mut self, owner: Owner, flows: Vec<Flow>, changes: &mut Vec<FlowChange>) {
+        let mut keys: Vec<(Bridge, FlowKey)> = Vec::with_capacity(flows.len());
+        for flow in flows {
+            let slot = self
+                .bridge_mut(flow.bridge)
+                .entry(flow.key.clone())
+                .or_default();
+            match slot.claims.binary_search_by(|(o, _)| o.cmp(&owner)) {
+                Ok(i) => {
+                    // The same key twice from this owner: the later flow wins. Rare, so the
+                    // change already reported for the key (if any) is looked up and fixed.
+                    slot.claims[i].1 = flow.entry;
+                    if i == 0 {
+                        let other = slot.claims.get(1).map(|(_, e)| e.clone());
+                        let new = Some(slot.claims[0].1.clone());
+                        changes.retain(|c| !(c.bridge == flow.bridge && c.key == flow.key));
+                        if other != new {
+                            changes.push(FlowChange {
+                                bridge: flow.bridge,
+                                key: flow.key,
+                                old: other,
+                                new,
+                            });
+                        }
+                    }
+                }
+                Err(i) => {
+                    slot.claims.insert(i, (owner.clone(), flow.entry));
+                    if i == 0 {
+                        let old = slot.claims.get(1).map(|(_, e)| e.clone());
+                        let new = Some(slot.claims[0].1.clone());
+                        if old != new {
+                            changes.push(FlowChange {
+                                bridge: flow.bridge,
+                                key: flow.key.clone(),
+                                old,
+                                new,
+                            });
+                        }
+                    }
+                    keys.push((flow.bridge, flow.key));
+                }
+            }
+        }
+        if !keys.is_empty() {
+            self.owners.insert(owner, keys);
         }
     }
 
