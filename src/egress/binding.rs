@@ -12,7 +12,8 @@
 //! which differs between agents and restarts; the oldest-first rule gives every node the same
 //! answer and does not flip when a newer Egress appears. The choice ignores whether the winner
 //! currently has an IP: a pod never silently switches to another Egress's IP because its own
-//! Egress's pool is exhausted (it uses the default path until the IP exists).
+//! Egress's pool is exhausted (its external traffic is dropped until the IP exists: fail closed,
+//! see `pipeline::choice`).
 //!
 //! [`BindingIndex`] makes a pod lookup cost proportional to the Egresses that could match it:
 //! Egresses are indexed by one `matchLabels` pair of their podSelector; only Egresses without

@@ -128,11 +128,12 @@ pub struct PodEgress {
     pub pod_ips: Vec<IpAddr>,
     /// Its effective Egress.
     pub egress: String,
-    /// The Egress's IP (`None`: not allocated → default SNAT path).
+    /// The Egress's IP (`None`: not allocated → the pipeline drops the pod's external traffic,
+    /// fail closed, see `pipeline::choice`).
     pub egress_ip: Option<IpAddr>,
     /// Tunnel key of the IP.
     pub egress_id: Option<EgressId>,
-    /// Node that owns the IP (`None`: nobody → default SNAT path).
+    /// Node that owns the IP (`None`: nobody → dropped, fail closed, see `pipeline::choice`).
     pub owner: Option<String>,
     /// The owner's transport (InternalIP) address: the tunnel destination.
     pub owner_ip: Option<IpAddr>,

@@ -1,15 +1,15 @@
 //! br-int flows, per owning object. See `docs/pipeline.md` for the table-by-table walk.
 //!
-//! Packet walks (reg0 source mark in brackets):
-//! - pod → Classifier [FromPod] → SpoofGuard → L3Forwarding: local pod → L2ForwardingCalc →
+//! Packet walks (reg0 source mark in parentheses):
+//! - pod → Classifier (`FromPod`) → SpoofGuard → L3Forwarding: local pod → L2ForwardingCalc →
 //!   pod port; other node's pod → tunnel (VNI 0); outside → EgressMark: bypass (exceptCIDRs,
 //!   node IPs) or no Egress → SNAT with `reg1=0` (node IP); egress IP here → `reg1=id` → SNAT;
 //!   egress IP elsewhere → tunnel to the owner with VNI = id; IP unusable → drop.
 //! - ARP from a pod → Classifier → SpoofGuard → ARPResponder → answered with the gateway MAC.
-//! - tunnel → Classifier [FromTunnel] → L3Forwarding: local pod → delivery; anything else →
+//! - tunnel → Classifier (`FromTunnel`) → L3Forwarding: local pod → delivery; anything else →
 //!   EgressMark: VNI = id of an IP owned here → SNAT; otherwise drop (never re-tunnel: two
 //!   nodes that disagree about an owner would bounce packets forever).
-//! - br-phy (replies, already un-NATed there) → Classifier [FromUplink] → L3Forwarding: local
+//! - br-phy (replies, already un-NATed there) → Classifier (`FromUplink`) → L3Forwarding: local
 //!   pod → delivery; other node's pod → tunnel (VNI 0); anything else → drop.
 
 use std::net::IpAddr;
