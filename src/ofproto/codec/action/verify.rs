@@ -4,7 +4,7 @@
 //! - A list with a `conjunction` may contain only `conjunction` and `note`.
 //! - `ct_mark` / `ct_label` may be written only inside `ct`, and `nat` appears only inside `ct`.
 //! - Inside `ct`, only writes to `ct_mark` / `ct_label` and `nat` are allowed.
-//! - The meter action may not be nested.
+//! - The meter action may not be nested in `ct` (OVS decodes `clone` as a top-level list).
 //! - The Nicira write_metadata action is an instruction to OVS: allowed only as the last action
 //!   of a top-level list.
 //! - A write-actions set holds only action-set actions (output, group, set-field-like, ...).
@@ -70,7 +70,9 @@ fn verify_nested(a: &Action, outer: Outer, i: usize) -> Result<(), DecodeError> 
     if outer == Outer::Ct && !ct_field {
         return Err(reject("ct does not support this nested action", i as u64));
     }
-    if outer != Outer::Top && matches!(a, Action::Meter(_)) {
+    // OVS decodes clone(...) as a top-level list (outer action 0), so only ct and the action
+    // set reject a nested meter.
+    if matches!(outer, Outer::Ct | Outer::WriteActions) && matches!(a, Action::Meter(_)) {
         return Err(reject("meter action may not be nested", i as u64));
     }
     Ok(())

@@ -721,11 +721,13 @@ fn parse_controller(arg: &str, whole: &str) -> Result<Action, ParseError> {
         while let Some((k, v)) = next_kv(&mut s) {
             match k {
                 "reason" => {
+                    // Names as OVS; a number (printed by OVS for unnamed reasons) as well.
                     c.reason = (0u8..8)
                         .find(|r| {
                             super::format::reason_name(*r)
                                 .is_some_and(|n| n.eq_ignore_ascii_case(v))
                         })
+                        .or_else(|| c_u8(v))
                         .ok_or_else(|| err(whole, format!("unknown reason \"{v}\"")))?;
                 }
                 "max_len" => {

@@ -48,10 +48,14 @@ pub(crate) fn parse_ct(
                 }
             }
             "alg" => {
+                // OVS accepts only the names; a number (which OVS prints for other ports) is
+                // accepted too so that every printed ct action parses back.
                 ct.alg = match value {
                     "ftp" => 21,
                     "tftp" => 69,
-                    _ => return Err(err(whole, format!("invalid conntrack helper \"{value}\""))),
+                    _ => c_u16(value).ok_or_else(|| {
+                        err(whole, format!("invalid conntrack helper \"{value}\""))
+                    })?,
                 }
             }
             "nat" => ct.actions.push(parse_nat(value, whole)?),
