@@ -6,8 +6,9 @@
 
 use bytes::{Bytes, BytesMut};
 use ovs_egress::ofproto::codec::action::{
-    decode_actions, encode_actions, has_nxm32, value_is_valid, Action, Controller2, Ct, CtZone,
-    Learn, LearnSpec, Nat, NatAddr, NatPorts, NatRange, RawAction, Sample, SampleForm, Subfield,
+    decode_actions, encode_actions, has_nxm32, value_is_valid, Action, Bundle, Controller2, Ct,
+    CtZone, Learn, LearnSpec, Multipath, Nat, NatAddr, NatPorts, NatRange, RawAction, Sample,
+    SampleForm, Subfield,
 };
 use ovs_egress::ofproto::codec::field::Field;
 use ovs_egress::ofproto::codec::instruction::{
@@ -422,6 +423,83 @@ fn sample(canonical: bool) -> impl Strategy<Value = Action> {
         })
 }
 
+fn multipath() -> impl Strategy<Value = Action> {
+    (
+        0u16..7,
+        any::<u16>(),
+        0u16..4,
+        any::<u16>(),
+        any::<u32>(),
+        subfield(writable32(), 64),
+    )
+        .prop_filter_map(
+            "wide enough",
+            |(fields, basis, algorithm, max_link, arg, dst)| {
+                let need = 32 - (max_link as u32).leading_zeros();
+                let mut dst = dst;
+                if dst.field.info().n_bits < 16 || (dst.n_bits as u32) < need {
+                    dst = Subfield::full(Field::Reg0);
+                }
+                let _ = need;
+                (dst.field.info().writable
+                    && dst.field != Field::CtMark
+                    && dst.field != Field::CtLabel)
+                    .then_some(Action::Multipath(Multipath {
+                        fields,
+                        basis,
+                        algorithm,
+                        max_link,
+                        arg,
+                        dst,
+                    }))
+            },
+        )
+}
+
+fn bundle() -> impl Strategy<Value = Action> {
+    let member = prop_oneof![
+        (1u16..0xff00).prop_map(PortNo),
+        Just(PortNo::LOCAL),
+        Just(PortNo::IN_PORT)
+    ];
+    (
+        0u16..2,
+        0u16..7,
+        any::<u16>(),
+        prop::option::of(subfield(
+            fields(|f| {
+                has_nxm32(f)
+                    && f.info().writable
+                    && f.info().n_bits >= 16
+                    && f != Field::CtMark
+                    && f != Field::CtLabel
+            }),
+            64,
+        )),
+        prop::collection::vec(member, 0..6),
+    )
+        .prop_map(|(algorithm, fields, basis, dst, members)| {
+            let dst = dst.map(|d| {
+                if d.n_bits < 16 {
+                    Subfield {
+                        field: d.field,
+                        ofs: 0,
+                        n_bits: 16,
+                    }
+                } else {
+                    d
+                }
+            });
+            Action::Bundle(Box::new(Bundle {
+                algorithm,
+                fields,
+                basis,
+                dst,
+                members,
+            }))
+        })
+}
+
 /// One top-level action valid in `version` (`canonical`: in the form text parsing produces).
 fn action(version: Version, canonical: bool, depth: u32) -> BoxedStrategy<Action> {
     let of15 = version >= Version::Of15;
@@ -490,6 +568,8 @@ fn action(version: Version, canonical: bool, depth: u32) -> BoxedStrategy<Action
             .prop_map(Action::StackPop)
             .boxed(),
         sample(canonical).boxed(),
+        multipath().boxed(),
+        bundle().boxed(),
         ct(version, canonical).boxed(),
         (port(true), 14u32..)
             .prop_filter("truncate port", |(p, _)| {

@@ -110,7 +110,7 @@ pub(crate) fn encode_ct(ct: &Ct, out: &mut BytesMut, version: Version) -> Result
                 });
             }
             out.put_u32(nxm32(sf.field)?);
-            out.put_u16(sf.ofs_nbits());
+            out.put_u16(sf.ofs_nbits()?);
         }
     }
     match ct.recirc_table {

@@ -26,6 +26,7 @@ mod learn;
 mod misc;
 mod nat;
 mod reg;
+mod select;
 mod standard;
 mod subfield;
 mod verify;
@@ -35,6 +36,7 @@ pub use ct::{Ct, CtZone};
 pub use learn::{Learn, LearnSpec};
 pub use misc::{Sample, SampleForm};
 pub use nat::{Nat, NatAddr, NatPorts, NatRange};
+pub use select::{hash_fields_name, Bundle, Multipath};
 pub use standard::value_is_valid;
 pub use subfield::{has_nxm32, Subfield};
 
@@ -244,6 +246,10 @@ pub enum Action {
     },
     /// `NXAST_CLONE`.
     Clone(Vec<Action>),
+    /// `NXAST_MULTIPATH`.
+    Multipath(Multipath),
+    /// `NXAST_BUNDLE` (without `dst`) or `NXAST_BUNDLE_LOAD` (with `dst`).
+    Bundle(Box<Bundle>),
     /// `NXAST_CT_CLEAR`.
     CtClear,
     /// `NXAST_CHECK_PKT_LARGER`: `dst = (packet length > pkt_len)`.
@@ -379,6 +385,8 @@ fn decode_nx(subtype: u16, bytes: &[u8], version: Version, depth: usize) -> Resu
         7 if pre15 => reg::decode_reg_load(bytes),
         8 => misc::decode_note(bytes),
         9 => misc::decode_set_tunnel64(bytes),
+        10 => select::decode_multipath(bytes),
+        12 | 13 => select::decode_bundle(bytes, subtype == 13),
         14 | 44 => misc::decode_resubmit_table(bytes, subtype == 44),
         15 => reg::decode_output_reg(bytes),
         16 | 45 => learn::decode(bytes, subtype == 45),
@@ -471,6 +479,8 @@ pub fn encode_action(a: &Action, out: &mut BytesMut, version: Version) -> Result
         } => controller::encode_controller(*max_len, *controller_id, *reason, out),
         Action::Controller2(c) => controller::encode_controller2(c, out)?,
         Action::Ct(c) => ct::encode_ct(c, out, version)?,
+        Action::Multipath(m) => select::encode_multipath(m, out)?,
+        Action::Bundle(b) => select::encode_bundle(b, out)?,
         Action::Nat(n) => nat::encode(n, out)?,
         Action::Raw(raw) => {
             out.put_u16(raw.action_type);
@@ -529,3 +539,6 @@ impl Action {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -236,7 +236,7 @@ pub(crate) fn encode(a: &Action, out: &mut BytesMut, version: Version) -> Result
                 });
             }
             put_nx_header(out, REG_LOAD);
-            out.put_u16(dst.ofs_nbits());
+            out.put_u16(dst.ofs_nbits()?);
             out.put_u32(nxm32(dst.field)?);
             out.put_u64(*value);
         }
@@ -250,7 +250,7 @@ pub(crate) fn encode(a: &Action, out: &mut BytesMut, version: Version) -> Result
         Action::OutputReg { src, max_len } => {
             check_encode(src, false)?;
             put_nx_header(out, OUTPUT_REG);
-            out.put_u16(src.ofs_nbits());
+            out.put_u16(src.ofs_nbits()?);
             out.put_u32(nxm32(src.field)?);
             out.put_u16(*max_len);
             out.put_bytes(0, 6);
@@ -258,7 +258,7 @@ pub(crate) fn encode(a: &Action, out: &mut BytesMut, version: Version) -> Result
         Action::OutputReg2 { src, max_len } => {
             check_encode(src, false)?;
             put_nx_header(out, OUTPUT_REG2);
-            out.put_u16(src.ofs_nbits());
+            out.put_u16(src.ofs_nbits()?);
             out.put_u16(*max_len);
             put_assign(out, nxm_assign(src.field)?, false);
         }

@@ -205,10 +205,15 @@ pub(crate) fn encode(a: &Action, out: &mut BytesMut, version: Version) -> Result
             put_u32_action(out, METER, *m);
         }
         Action::SetField { field, value, mask } => {
-            let mask = mask.filter(|m| !m.is_all_ones());
-            if mask.is_some() && version < Version::Of15 {
+            // OpenFlow 1.5 keeps the mask as given (even all-ones, for lossless round trips);
+            // 1.3 has no masked set_field, so only an all-ones mask is acceptable there.
+            let mask = if version >= Version::Of15 {
+                *mask
+            } else if mask.is_some_and(|m| !m.is_all_ones()) {
                 return Err(not_in(version, "masked set_field"));
-            }
+            } else {
+                None
+            };
             out.put_u16(SET_FIELD);
             out.put_u16(0);
             put_entry(

@@ -64,9 +64,21 @@ impl Subfield {
         Ok(())
     }
 
-    /// The NXM `ofs_nbits` encoding: `ofs << 6 | (n_bits - 1)`.
-    pub(crate) fn ofs_nbits(&self) -> u16 {
-        self.ofs << 6 | (self.n_bits.saturating_sub(1) & 0x3f)
+    /// The NXM `ofs_nbits` encoding: `ofs << 6 | (n_bits - 1)`, which holds 1 to 64 bits at
+    /// offsets below 1024.
+    pub(crate) fn ofs_nbits(&self) -> Result<u16, EncodeError> {
+        if self.n_bits == 0 || self.n_bits > 64 || self.ofs >= 1024 {
+            return Err(EncodeError::BadValue {
+                what: "subfield",
+                problem: format!(
+                    "{}[{}+{}] does not fit ofs_nbits (1 to 64 bits)",
+                    self.field.name(),
+                    self.ofs,
+                    self.n_bits
+                ),
+            });
+        }
+        Ok(self.ofs << 6 | (self.n_bits - 1))
     }
 
     /// Splits an `ofs_nbits` value.

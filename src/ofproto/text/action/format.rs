@@ -6,7 +6,9 @@
 //! keep it. Instructions are printed in OVS's canonical order; an empty list prints `drop`.
 
 use super::learn::format_learn;
-use crate::ofproto::codec::action::{Action, Ct, CtZone, Nat, NatAddr, RawAction, Subfield};
+use crate::ofproto::codec::action::{
+    hash_fields_name, Action, Ct, CtZone, Nat, NatAddr, RawAction, Subfield,
+};
 use crate::ofproto::codec::instruction::Instruction;
 use crate::ofproto::codec::port::PortNo;
 use crate::ofproto::codec::value::{self, put_hex};
@@ -297,6 +299,49 @@ pub fn format_action(a: &Action, ctx: &TextContext<'_>, out: &mut String) {
         Action::CheckPktLarger { pkt_len, dst } => {
             let _ = write!(out, "check_pkt_larger({pkt_len})->");
             format_subfield(dst, out);
+        }
+        Action::Multipath(mp) => {
+            let _ = write!(
+                out,
+                "multipath({},{},{},{},{},",
+                hash_fields_name(mp.fields).unwrap_or("<unknown>"),
+                mp.basis,
+                ["modulo_n", "hash_threshold", "hrw", "iter_hash"]
+                    .get(mp.algorithm as usize)
+                    .unwrap_or(&"<unknown>"),
+                mp.max_link as u32 + 1,
+                mp.arg
+            );
+            format_subfield(&mp.dst, out);
+            out.push(')');
+        }
+        Action::Bundle(b) => {
+            let _ = write!(
+                out,
+                "{}({},{},{},ofport,",
+                if b.dst.is_some() {
+                    "bundle_load"
+                } else {
+                    "bundle"
+                },
+                hash_fields_name(b.fields).unwrap_or("<unknown>"),
+                b.basis,
+                ["active_backup", "hrw"]
+                    .get(b.algorithm as usize)
+                    .unwrap_or(&"<unknown>"),
+            );
+            if let Some(dst) = &b.dst {
+                format_subfield(dst, out);
+                out.push(',');
+            }
+            out.push_str("members:");
+            for (i, m) in b.members.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                m.format(ctx.ports, out);
+            }
+            out.push(')');
         }
         Action::Raw(raw) => format_raw(raw, out),
         #[allow(unreachable_patterns)]

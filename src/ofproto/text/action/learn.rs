@@ -7,7 +7,8 @@
 
 use super::format::{format_subfield, put_hex_u64, put_min_hex};
 use super::kv::{atoi, next_kv};
-use super::parse::{err, parse_subfield, parse_subfield_prefix};
+use super::parse::err;
+use super::parse_field::{parse_subfield, parse_subfield_prefix};
 use crate::ofproto::codec::action::{has_nxm32, Action, Learn, LearnSpec, Subfield};
 use crate::ofproto::codec::value::{self, parse_int, Value};
 use crate::ofproto::text::{ParseError, TableNames, TextContext};

@@ -14,7 +14,9 @@ mod format;
 mod kv;
 mod learn;
 pub mod parse;
+mod parse_args;
 mod parse_ct;
+mod parse_field;
 
 pub use format::{format_action, format_actions, format_instructions, format_subfield};
 pub use parse::{parse_actions, parse_instructions};

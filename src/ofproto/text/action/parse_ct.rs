@@ -3,7 +3,8 @@
 //! `exec` is parsed as a list nested in `ct` (only `ct_mark` / `ct_label` writes and `nat`).
 
 use super::kv::{c_u16, next_kv};
-use super::parse::{err, parse_nested, parse_subfield, Nest};
+use super::parse::{err, parse_nested, Nest};
+use super::parse_field::parse_subfield;
 use crate::ofproto::codec::action::{Action, Ct, CtZone, Nat, NatAddr, NatPorts, NatRange};
 use crate::ofproto::text::{ParseError, TableNames, TextContext};
 use std::net::{Ipv4Addr, Ipv6Addr};
