@@ -316,6 +316,20 @@ fn decode_bundle_add(h: &Header, r: &mut Reader<'_>) -> Result<BundleAdd, Decode
         have: r.remaining(),
     })?;
     let inner = r.bytes(inner_len, "bundle add inner message")?;
+    // OVS only bundles flow/group/port-mods and packet-outs; refusing nested bundle messages
+    // also bounds the decoder's recursion.
+    if let Some(&t) = inner.get(1) {
+        let onf = inner.get(8..12) == Some(&ONF_VENDOR_ID.to_be_bytes()[..]);
+        if t == msg_type::BUNDLE_CONTROL
+            || t == msg_type::BUNDLE_ADD_MESSAGE
+            || (t == msg_type::EXPERIMENTER && onf)
+        {
+            return Err(DecodeError::BadValue {
+                what: "bundle add inner message type",
+                value: t as u64,
+            });
+        }
+    }
     let (ih, message) = decode(inner)?;
     if ih.version != h.version {
         return Err(DecodeError::BadValue {
@@ -514,6 +528,15 @@ fn encode_as(
         }
         Message::BundleAdd(b) => {
             let v = need()?;
+            if matches!(
+                *b.message,
+                Message::BundleAdd(_) | Message::BundleControl(_)
+            ) {
+                return Err(EncodeError::BadValue {
+                    what: "bundle add",
+                    problem: "a bundle message cannot be bundled".into(),
+                });
+            }
             let ty = bundle_prefix(v, bundle::ONFT_BUNDLE_ADD_MESSAGE, BUNDLE_ADD_MESSAGE, out);
             out.put_u32(b.bundle_id);
             out.put_u16(0);
@@ -609,6 +632,14 @@ mod tests {
         let mut bad = b.clone();
         bad[23] = 8;
         assert!(decode(&bad).is_err());
+        // Bundles do not nest (this also bounds decoding recursion).
+        let nested = Message::bundle_add(1, 1, Message::bundle_add(1, 1, Message::BarrierRequest));
+        assert!(encode(Version::Of15, 7, &nested, &mut BytesMut::new()).is_err());
+        let mut outer = b[..16].to_vec();
+        outer.extend_from_slice(&b);
+        let len = outer.len() as u16;
+        outer[2..4].copy_from_slice(&len.to_be_bytes());
+        assert!(decode(&outer).is_err());
     }
 
     #[test]

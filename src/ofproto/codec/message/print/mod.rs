@@ -110,6 +110,9 @@ pub struct PrintContext<'a> {
     pub tables: Option<&'a TableNames>,
     /// The flow printer.
     pub flow_text: &'a dyn FlowText,
+    /// How many messages deep we are (an error carries the request it answers, a bundle-add
+    /// its message): bounds recursion on hostile input.
+    nesting: u8,
 }
 
 impl Default for PrintContext<'static> {
@@ -128,6 +131,7 @@ impl<'a> PrintContext<'a> {
             ports: None,
             tables: None,
             flow_text,
+            nesting: 0,
         }
     }
 
@@ -142,6 +146,14 @@ impl<'a> PrintContext<'a> {
 /// empty, short, truncated and over-long input and for undecodable messages.
 pub fn ofp_to_string(bytes: &[u8], ctx: &PrintContext<'_>) -> String {
     let mut s = String::new();
+    if ctx.nesting > 4 {
+        s.push_str("(***messages nested too deep***)\n");
+        hex_dump(&mut s, bytes, true);
+        return s;
+    }
+    let mut inner = *ctx;
+    inner.nesting += 1;
+    let ctx = &inner;
     if bytes.is_empty() {
         s.push_str("OpenFlow message is empty\n");
         return s;
@@ -514,4 +526,47 @@ fn name_from_partial(h: &Header, bytes: &[u8]) -> Option<String> {
         _ => return None,
     };
     Some(message_name(h, &msg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ofproto::codec::message::{encode, ErrorCode, ErrorMsg};
+    use bytes::BytesMut;
+
+    #[test]
+    fn nested_errors_are_bounded() {
+        let mut b = BytesMut::new();
+        encode(Version::Of13, 1, &Message::BarrierRequest, &mut b).unwrap();
+        for _ in 0..50 {
+            let e = Message::Error(ErrorMsg {
+                code: ErrorCode::Standard {
+                    err_type: 1,
+                    code: 1,
+                },
+                data: b.clone().freeze(),
+            });
+            let mut next = BytesMut::new();
+            encode(Version::Of13, 1, &e, &mut next).unwrap();
+            b = next;
+        }
+        let s = ofp_to_string(&b, &PrintContext::default());
+        assert!(
+            s.starts_with("OFPT_ERROR (OF1.3) (xid=0x1): OFPBRC_BAD_TYPE\n"),
+            "{s}"
+        );
+        assert!(s.contains("nested too deep"), "{s}");
+    }
+
+    #[test]
+    fn durations_and_bits() {
+        let mut s = String::new();
+        put_duration(&mut s, 3, 23_000_000);
+        put_duration(&mut s, 0, 0);
+        put_duration(&mut s, 1, 123_450_000);
+        assert_eq!(s, "3.023s0s1.12345s");
+        let mut s = String::new();
+        put_bit_names(&mut s, 0x13, |b| (b == 1).then_some("one"), ' ');
+        assert_eq!(s, "one 0x12");
+    }
 }
