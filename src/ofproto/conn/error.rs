@@ -44,7 +44,7 @@ impl fmt::Display for Stage {
 }
 
 /// An `OFPT_ERROR` the switch sent in answer to one of our messages.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SwitchError {
     /// The negotiated version (error numbers differ per version).
     pub version: Version,
@@ -72,6 +72,30 @@ impl SwitchError {
     /// The header of the refused message, from the echoed bytes.
     pub fn request_header(&self) -> Option<Header> {
         Header::decode(&self.data).ok()
+    }
+}
+
+impl fmt::Debug for SwitchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The echoed bytes can be long; show their start only.
+        let head: Vec<String> = self
+            .data
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        f.debug_struct("SwitchError")
+            .field("name", &self.name())
+            .field("code", &self.code)
+            .field("xid", &self.xid)
+            .field("stage", &self.stage)
+            .field("index", &self.index)
+            .field(
+                "data",
+                &format_args!("{} bytes: {}", self.data.len(), head.join("")),
+            )
+            .field("request", &self.request)
+            .finish()
     }
 }
 

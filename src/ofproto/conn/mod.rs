@@ -9,12 +9,19 @@
 //! `ofproto/connmgr.c` (service connections get asynchronous messages only after a
 //! `SET_CONFIG` with a non-zero `miss_send_len`).
 
+mod driver;
 pub mod error;
 pub mod framer;
 pub mod session;
+pub mod switch;
+pub mod target;
 pub mod wire;
 
 pub use error::{ConnError, ProtocolError, Stage, SwitchError};
 pub use framer::{FrameError, OfFramer};
 pub use session::{Event, MultipartMode, OpId, Reply, Session, SessionConfig};
+pub use switch::{
+    AsyncMessage, Bundle, ConnState, FlowStream, Lagged, Subscription, Switch, SwitchOptions,
+};
+pub use target::Target;
 pub use wire::encode_bundle_add;

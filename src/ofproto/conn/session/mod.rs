@@ -312,10 +312,27 @@ impl Session {
 
     /// Sends a request; a multipart reply is handled as `mode` says.
     pub fn request_with(&mut self, msg: &Message, mode: MultipartMode) -> Result<OpId, ConnError> {
+        self.request_parts(std::slice::from_ref(msg), mode)
+    }
+
+    /// Sends a request made of several messages with one xid (a multipart request split with
+    /// `OFPMPF_REQ_MORE`, which the caller sets on all parts but the last). Nothing is sent if
+    /// a part cannot be encoded.
+    pub fn request_parts(
+        &mut self,
+        parts: &[Message],
+        mode: MultipartMode,
+    ) -> Result<OpId, ConnError> {
         let v = self.ready()?;
         let xid = self.alloc_xid();
-        self.encode(v, xid, msg)?;
-        let what = request_name(msg);
+        let start = self.out.len();
+        for part in parts {
+            if let Err(e) = self.encode(v, xid, part) {
+                self.out.truncate(start);
+                return Err(e);
+            }
+        }
+        let what = parts.first().map_or("request", request_name);
         Ok(self.add_op(
             OpKind::Request {
                 mode,
