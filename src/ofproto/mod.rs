@@ -6,4 +6,5 @@
 
 pub mod codec;
 pub mod conn;
+pub mod ofctl;
 pub mod text;

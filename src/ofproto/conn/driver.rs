@@ -42,7 +42,7 @@ pub(crate) enum Command {
     Request {
         msg: Message,
         mode: MultipartMode,
-        parts: Option<mpsc::UnboundedSender<MultipartReply>>,
+        parts: Option<mpsc::UnboundedSender<(u32, MultipartReply)>>,
         reply: Answer<Reply>,
     },
     /// Messages followed by a barrier.
@@ -75,7 +75,7 @@ enum Pending {
     /// A caller waits for the reply.
     Caller {
         reply: Answer<Reply>,
-        parts: Option<mpsc::UnboundedSender<MultipartReply>>,
+        parts: Option<mpsc::UnboundedSender<(u32, MultipartReply)>>,
         msgs: Vec<Message>,
     },
     /// An open bundle: its messages (to name the one that fails), and the caller once it
@@ -223,6 +223,7 @@ impl<'a> Live<'a> {
             versions: opts.versions.clone(),
             probe_interval: opts.probe_interval,
             hello_timeout: opts.request_timeout,
+            first_xid: opts.first_xid,
         };
         Live {
             session: Session::new(config, Instant::now().into_std()),
@@ -448,12 +449,12 @@ impl<'a> Live<'a> {
             match ev {
                 Event::Connected(_) => {}
                 Event::Done { op, result } => self.done(op, result),
-                Event::Part { op, part } => {
+                Event::Part { op, xid, part } => {
                     if let Some(Pending::Caller {
                         parts: Some(tx), ..
                     }) = self.pending.get(&op)
                     {
-                        let _ = tx.send(part);
+                        let _ = tx.send((xid, part));
                     }
                 }
                 Event::Async { header, message } => {

@@ -21,7 +21,8 @@ pub use error::{ConnError, ProtocolError, Stage, SwitchError};
 pub use framer::{FrameError, OfFramer};
 pub use session::{Event, MultipartMode, OpId, Reply, Session, SessionConfig};
 pub use switch::{
-    AsyncMessage, Bundle, ConnState, FlowStream, Lagged, Subscription, Switch, SwitchOptions,
+    AsyncMessage, Bundle, ConnState, FlowPart, FlowStream, Lagged, Subscription, Switch,
+    SwitchOptions,
 };
 pub use target::Target;
 pub use wire::encode_bundle_add;

@@ -38,6 +38,10 @@ pub struct SwitchOptions {
     pub backoff_min: Duration,
     /// Longest reconnect delay.
     pub backoff_max: Duration,
+    /// The first transaction id of each connection (see [`SessionConfig::first_xid`]).
+    ///
+    /// [`SessionConfig::first_xid`]: super::session::SessionConfig::first_xid
+    pub first_xid: u32,
 }
 
 impl Default for SwitchOptions {
@@ -49,6 +53,7 @@ impl Default for SwitchOptions {
             reconnect: true,
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
+            first_xid: 1,
         }
     }
 }
@@ -522,10 +527,21 @@ impl Bundle {
     }
 }
 
+/// One flow-stats reply message of a dump.
+#[derive(Clone, Debug)]
+pub struct FlowPart {
+    /// The request's xid (ovs-ofctl prints it in the reply header).
+    pub xid: u32,
+    /// `OFPMPF_REPLY_MORE`: more parts follow.
+    pub more: bool,
+    /// The flows in this message.
+    pub flows: Vec<FlowStats>,
+}
+
 /// Flow-stats replies as they arrive.
 #[derive(Debug)]
 pub struct FlowStream {
-    parts: mpsc::UnboundedReceiver<MultipartReply>,
+    parts: mpsc::UnboundedReceiver<(u32, MultipartReply)>,
     done: Option<oneshot::Receiver<Result<Reply, ConnError>>>,
     timeout: Duration,
 }
@@ -533,15 +549,22 @@ pub struct FlowStream {
 impl FlowStream {
     /// The flows of the next reply; `None` after the last one.
     pub async fn next(&mut self) -> Option<Result<Vec<FlowStats>, ConnError>> {
+        self.next_part().await.map(|r| r.map(|p| p.flows))
+    }
+
+    /// The next reply message; `None` after the last one.
+    pub async fn next_part(&mut self) -> Option<Result<FlowPart, ConnError>> {
         let next = tokio::time::timeout(self.timeout, self.parts.recv()).await;
         match next {
-            Ok(Some(MultipartReply {
-                body: MpReply::Flow(f),
-                ..
-            })) => Some(Ok(f)),
-            Ok(Some(other)) => {
-                self.done = None;
-                Some(Err(unexpected_body("flow stats", &other.body)))
+            Ok(Some((xid, m))) => {
+                let more = m.more();
+                match m.body {
+                    MpReply::Flow(flows) => Some(Ok(FlowPart { xid, more, flows })),
+                    other => {
+                        self.done = None;
+                        Some(Err(unexpected_body("flow stats", &other)))
+                    }
+                }
             }
             Ok(None) => {
                 let done = self.done.take()?;

@@ -47,6 +47,9 @@ pub struct SessionConfig {
     pub probe_interval: Option<Duration>,
     /// How long to wait for the peer's hello.
     pub hello_timeout: Duration,
+    /// The first transaction id (the hello's). Normally 1; a tool that mirrors another
+    /// client's numbering (ovs-ofctl counts xids across all its connections) can start later.
+    pub first_xid: u32,
 }
 
 impl Default for SessionConfig {
@@ -55,6 +58,7 @@ impl Default for SessionConfig {
             versions: vec![Version::Of13, Version::Of15],
             probe_interval: Some(Duration::from_secs(5)),
             hello_timeout: Duration::from_secs(10),
+            first_xid: 1,
         }
     }
 }
@@ -96,6 +100,8 @@ pub enum Event {
     Part {
         /// The operation.
         op: OpId,
+        /// The request's xid (every part carries it).
+        xid: u32,
         /// The part.
         part: MultipartReply,
     },
@@ -152,6 +158,7 @@ impl Session {
             .versions
             .iter()
             .fold(0u32, |acc, v| acc | 1 << v.wire());
+        let next_xid = config.first_xid.max(1);
         let mut s = Session {
             config,
             our_bitmap,
@@ -161,7 +168,7 @@ impl Session {
             probe_sent: None,
             out: BytesMut::with_capacity(64 * 1024),
             inbuf: BytesMut::new(),
-            next_xid: 1,
+            next_xid,
             next_bundle_id: 1,
             next_op: 0,
             xids: HashMap::new(),
@@ -709,7 +716,7 @@ impl Session {
             return;
         };
         match role {
-            Role::Request => self.request_reply(op, msg),
+            Role::Request => self.request_reply(op, header.xid, msg),
             Role::BatchBarrier => match msg {
                 Message::BarrierReply => {
                     let errors = self
@@ -736,7 +743,7 @@ impl Session {
         self.fail_op(op, ProtocolError::UnexpectedReply { request, got }.into());
     }
 
-    fn request_reply(&mut self, op: OpId, msg: Message) {
+    fn request_reply(&mut self, op: OpId, xid: u32, msg: Message) {
         let Some(o) = self.ops.get_mut(&op) else {
             return;
         };
@@ -761,7 +768,7 @@ impl Session {
         match mode {
             MultipartMode::Stream => {
                 if !silent {
-                    self.events.push_back(Event::Part { op, part });
+                    self.events.push_back(Event::Part { op, xid, part });
                 }
                 if !more {
                     self.finish(op, Ok(Reply::MultipartDone));

@@ -266,7 +266,9 @@ fn multipart_parts_are_collected_or_streamed() {
     feed(&mut s, now, Version::Of13, xid, &flow_part(1, false));
     let ev = events(&mut s);
     assert_eq!(ev.len(), 3);
-    assert!(matches!(&ev[0], Event::Part { op: o, part } if *o == op && part.more()));
+    assert!(
+        matches!(&ev[0], Event::Part { op: o, xid: x, part } if *o == op && *x == xid && part.more())
+    );
     assert!(matches!(&ev[1], Event::Part { part, .. } if !part.more()));
     assert!(matches!(done(&ev[2]).1, Ok(Reply::MultipartDone)));
 }
