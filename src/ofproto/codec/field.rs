@@ -269,16 +269,23 @@ impl Field {
     /// the experimenter id.
     pub fn from_header(header: OxmHeader, experimenter: u32) -> Option<Field> {
         let (class, field) = (header.class(), header.field());
-        FIELDS
-            .iter()
-            .find(|i| {
-                i.headers.iter().any(|h| {
-                    h.class == class
-                        && h.field == field
-                        && (class != 0xffff || h.experimenter == experimenter)
-                })
-            })
-            .map(|i| i.field)
+        let index = HEADER_INDEX.get_or_init(HeaderIndex::build);
+        let table = match class {
+            0x0000 => &index.nxm0,
+            0x0001 => &index.nxm1,
+            0x8000 => &index.basic,
+            0x8001 => &index.regs,
+            _ => {
+                return index
+                    .other
+                    .iter()
+                    .find(|(c, f, e, _)| {
+                        *c == class && *f == field && (class != 0xffff || *e == experimenter)
+                    })
+                    .map(|x| x.3)
+            }
+        };
+        table.get(field as usize).copied().flatten()
     }
 
     /// The header assignment OVS uses for `version` (`nxm_field_by_mf_id`): the last
@@ -303,6 +310,51 @@ impl Field {
     /// All-ones mask of this field's meaningful bits, as a [`super::Value`].
     pub fn full_mask(self) -> super::Value {
         super::Value::ones(self.n_bytes(), self.info().n_bits as u32)
+    }
+}
+
+/// Direct lookup of fields by wire header (decoding looks up every TLV): one 128-entry table per
+/// common class, a short list for the rest (experimenter and vendor classes).
+struct HeaderIndex {
+    nxm0: [Option<Field>; 128],
+    nxm1: [Option<Field>; 128],
+    basic: [Option<Field>; 128],
+    regs: [Option<Field>; 128],
+    other: Vec<(u16, u8, u32, Field)>,
+}
+
+static HEADER_INDEX: std::sync::OnceLock<HeaderIndex> = std::sync::OnceLock::new();
+
+impl HeaderIndex {
+    fn build() -> HeaderIndex {
+        let mut index = HeaderIndex {
+            nxm0: [None; 128],
+            nxm1: [None; 128],
+            basic: [None; 128],
+            regs: [None; 128],
+            other: Vec::new(),
+        };
+        for info in FIELDS {
+            for h in info.headers {
+                let table = match h.class {
+                    0x0000 => &mut index.nxm0,
+                    0x0001 => &mut index.nxm1,
+                    0x8000 => &mut index.basic,
+                    0x8001 => &mut index.regs,
+                    _ => {
+                        index
+                            .other
+                            .push((h.class, h.field, h.experimenter, info.field));
+                        continue;
+                    }
+                };
+                // The first field in table order wins, as the linear search it replaces did.
+                if let Some(slot) = table.get_mut(h.field as usize) {
+                    slot.get_or_insert(info.field);
+                }
+            }
+        }
+        index
     }
 }
 

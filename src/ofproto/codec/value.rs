@@ -101,9 +101,11 @@ impl Value {
 
     /// The value as an integer (values are at most 128 bits).
     pub fn as_u128(&self) -> u128 {
-        self.as_bytes()
-            .iter()
-            .fold(0u128, |acc, &b| acc << 8 | b as u128)
+        // The bytes are stored left-aligned, so the value is the top `len` bytes.
+        match self.len as u32 {
+            0 => 0,
+            len => u128::from_be_bytes(self.bytes) >> (8 * (16 - len.min(16))),
+        }
     }
 
     /// The low 64 bits.

@@ -59,14 +59,6 @@ pub(crate) const XREGS: [Field; 8] = [
     Field::Xreg7,
 ];
 
-/// The four 128-bit `xxreg`s.
-pub(crate) const XXREGS: [Field; 4] = [Field::Xxreg0, Field::Xxreg1, Field::Xxreg2, Field::Xxreg3];
-
-/// Index of `f` in `list`.
-pub(crate) fn index_in(list: &[Field], f: Field) -> Option<usize> {
-    list.iter().position(|&x| x == f)
-}
-
 /// True for fields that [`Match`] stores as themselves (the others are folded into these).
 pub fn is_canonical(f: Field) -> bool {
     !matches!(
@@ -77,8 +69,8 @@ pub fn is_canonical(f: Field) -> bool {
             | Field::DlVlan
             | Field::DlVlanPcp
             | Field::IpDscpShifted
-    ) && index_in(&XREGS, f).is_none()
-        && index_in(&XXREGS, f).is_none()
+    ) && xreg_index(f).is_none()
+        && xxreg_index(f).is_none()
 }
 
 impl Match {
@@ -143,16 +135,16 @@ impl Match {
                 let m = if m & 3 == 3 { 0xff } else { m & 3 };
                 self.put(Field::IpFrag, v & 3, m);
             }
-            f if index_in(&XREGS, f).is_some() => {
-                let i = index_in(&XREGS, f).unwrap_or(0);
+            f if xreg_index(f).is_some() => {
+                let i = xreg_index(f).unwrap_or(0);
                 for half in 0..2 {
                     let shift = 32 * (1 - half);
                     let reg = REGS[2 * i + half];
                     self.put(reg, (v >> shift) & 0xffff_ffff, (m >> shift) & 0xffff_ffff);
                 }
             }
-            f if index_in(&XXREGS, f).is_some() => {
-                let i = index_in(&XXREGS, f).unwrap_or(0);
+            f if xxreg_index(f).is_some() => {
+                let i = xxreg_index(f).unwrap_or(0);
                 for quarter in 0..4 {
                     let shift = 32 * (3 - quarter);
                     let reg = REGS[4 * i + quarter];
@@ -214,12 +206,12 @@ impl Match {
             Field::VlanVid => mask(Field::VlanTci) & (VLAN_VID_MASK | VLAN_CFI) == 0,
             Field::DlVlanPcp | Field::VlanPcp => mask(Field::VlanTci) & VLAN_PCP_MASK == 0,
             Field::IpDscp | Field::IpDscpShifted => mask(Field::IpDscp) == 0,
-            f if index_in(&XREGS, f).is_some() => {
-                let i = index_in(&XREGS, f).unwrap_or(0);
+            f if xreg_index(f).is_some() => {
+                let i = xreg_index(f).unwrap_or(0);
                 mask(REGS[2 * i]) == 0 && mask(REGS[2 * i + 1]) == 0
             }
-            f if index_in(&XXREGS, f).is_some() => {
-                let i = index_in(&XXREGS, f).unwrap_or(0);
+            f if xxreg_index(f).is_some() => {
+                let i = xxreg_index(f).unwrap_or(0);
                 (0..4).all(|q| mask(REGS[4 * i + q]) == 0)
             }
             f => match slot_fields(f) {
@@ -233,15 +225,51 @@ impl Match {
 /// The fields sharing OVS's storage slot with `f` (including `f`), for fields that share one.
 pub(crate) fn slot_fields(f: Field) -> Option<&'static [Field]> {
     use Field::*;
-    const SLOTS: [&[Field]; 8] = [
-        &[Ipv4Src, ArpSpa],
-        &[Ipv4Dst, ArpTpa],
-        &[IpProto, ArpOp],
-        &[TcpSrc, UdpSrc, SctpSrc, Icmpv4Type, Icmpv6Type],
-        &[TcpDst, UdpDst, SctpDst, Icmpv4Code, Icmpv6Code],
-        &[ArpSha, NdSll],
-        &[ArpTha, NdTll],
-        &[TcpFlags, NdOptionsType],
-    ];
-    SLOTS.into_iter().find(|slot| slot.contains(&f))
+    const NW_SRC: &[Field] = &[Ipv4Src, ArpSpa];
+    const NW_DST: &[Field] = &[Ipv4Dst, ArpTpa];
+    const NW_PROTO: &[Field] = &[IpProto, ArpOp];
+    const TP_SRC: &[Field] = &[TcpSrc, UdpSrc, SctpSrc, Icmpv4Type, Icmpv6Type];
+    const TP_DST: &[Field] = &[TcpDst, UdpDst, SctpDst, Icmpv4Code, Icmpv6Code];
+    const SHA: &[Field] = &[ArpSha, NdSll];
+    const THA: &[Field] = &[ArpTha, NdTll];
+    const TCP_FLAGS: &[Field] = &[TcpFlags, NdOptionsType];
+    Some(match f {
+        Ipv4Src | ArpSpa => NW_SRC,
+        Ipv4Dst | ArpTpa => NW_DST,
+        IpProto | ArpOp => NW_PROTO,
+        TcpSrc | UdpSrc | SctpSrc | Icmpv4Type | Icmpv6Type => TP_SRC,
+        TcpDst | UdpDst | SctpDst | Icmpv4Code | Icmpv6Code => TP_DST,
+        ArpSha | NdSll => SHA,
+        ArpTha | NdTll => THA,
+        TcpFlags | NdOptionsType => TCP_FLAGS,
+        _ => return None,
+    })
+}
+
+/// The index of an `xreg` field.
+pub(crate) fn xreg_index(f: Field) -> Option<usize> {
+    use Field::*;
+    Some(match f {
+        Xreg0 => 0,
+        Xreg1 => 1,
+        Xreg2 => 2,
+        Xreg3 => 3,
+        Xreg4 => 4,
+        Xreg5 => 5,
+        Xreg6 => 6,
+        Xreg7 => 7,
+        _ => return None,
+    })
+}
+
+/// The index of an `xxreg` field.
+pub(crate) fn xxreg_index(f: Field) -> Option<usize> {
+    use Field::*;
+    Some(match f {
+        Xxreg0 => 0,
+        Xxreg1 => 1,
+        Xxreg2 => 2,
+        Xxreg3 => 3,
+        _ => return None,
+    })
 }

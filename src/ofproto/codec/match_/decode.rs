@@ -49,7 +49,10 @@ impl Match {
 
     /// Decodes a bare list of OXM/NXM TLVs filling `r` (strict, as OVS decodes flow-mods).
     pub fn decode_oxms(r: &mut Reader<'_>) -> Result<Match, DecodeError> {
-        let mut m = Match::new();
+        let mut m = Match {
+            entries: Vec::with_capacity(8),
+            unknown: Vec::new(),
+        };
         // OVS sets packet_type=eth as soon as a field with a prerequisite is matched
         // (`match_add_ethernet_prereq`), after which a packet_type TLV is a duplicate.
         let mut packet_type_set = false;

@@ -15,7 +15,7 @@
 
 use super::canon::{IP_DSCP_MASK, REGS, VLAN_CFI, VLAN_PCP_MASK, VLAN_VID_MASK, XREGS};
 use super::prereq::eth_type;
-use super::{width_ones, Match};
+use super::{width_ones, FieldSet, Match};
 use crate::ofproto::codec::buf::{pad_to, patch_u16};
 use crate::ofproto::codec::field::{Field, Prereq};
 use crate::ofproto::codec::port::PortNo;
@@ -42,19 +42,25 @@ struct Put<'a> {
     m: &'a Match,
     out: &'a mut BytesMut,
     headers: Headers,
-    emitted: Vec<bool>,
+    present: FieldSet,
+    emitted: FieldSet,
     implied_ethernet: bool,
 }
 
 impl Put<'_> {
     /// Marks the canonical entries `fields` as written.
     fn mark(&mut self, fields: &[Field]) {
-        for f in fields {
-            if let Ok(i) = self.m.entries.binary_search_by(|e| e.field.cmp(f)) {
-                if let Some(slot) = self.emitted.get_mut(i) {
-                    *slot = true;
-                }
-            }
+        for &f in fields {
+            self.emitted.insert(f);
+        }
+    }
+
+    /// `(value, mask)` of canonical `f`, `(0, 0)` when absent (cheap for absent fields).
+    fn bits(&self, f: Field) -> (u128, u128) {
+        if self.present.contains(f) {
+            self.m.bits(f)
+        } else {
+            (0, 0)
         }
     }
 
@@ -110,19 +116,66 @@ impl Put<'_> {
 
     /// Writes canonical field `f` from the match, masked as stored.
     fn field(&mut self, f: Field) -> Result<(), EncodeError> {
-        let (v, m) = self.m.bits(f);
+        let (v, m) = self.bits(f);
         self.masked(f, v, m, &[f])
     }
 
     /// Writes canonical field `f` exactly if it is constrained at all.
     fn field_exact(&mut self, f: Field) -> Result<(), EncodeError> {
-        let (v, m) = self.m.bits(f);
+        let (v, m) = self.bits(f);
         if m != 0 {
             self.exact(f, v, &[f])?;
         }
         Ok(())
     }
 }
+
+const TUNNEL_ORDER: [Field; 8] = [
+    Field::TunId,
+    Field::TunFlags,
+    Field::TunSrc,
+    Field::TunDst,
+    Field::TunIpv6Src,
+    Field::TunIpv6Dst,
+    Field::TunGbpId,
+    Field::TunGbpFlags,
+];
+const TUNNEL: FieldSet = FieldSet::of(&TUNNEL_ORDER);
+
+const TUNNEL_EXTRA_ORDER: [Field; 16] = [
+    Field::TunErspanIdx,
+    Field::TunErspanVer,
+    Field::TunErspanDir,
+    Field::TunErspanHwid,
+    Field::TunGtpuFlags,
+    Field::TunGtpuMsgtype,
+    Field::NshFlags,
+    Field::NshTtl,
+    Field::NshMdtype,
+    Field::NshNp,
+    Field::NshSpi,
+    Field::NshSi,
+    Field::NshC1,
+    Field::NshC2,
+    Field::NshC3,
+    Field::NshC4,
+];
+const TUNNEL_EXTRA: FieldSet = FieldSet::of(&TUNNEL_EXTRA_ORDER);
+
+const CT_ORDER: [Field; 9] = [
+    Field::PktMark,
+    Field::CtState,
+    Field::CtZone,
+    Field::CtMark,
+    Field::CtLabel,
+    Field::CtNwSrc,
+    Field::CtIpv6Src,
+    Field::CtNwDst,
+    Field::CtIpv6Dst,
+];
+const CT: FieldSet = FieldSet::of(&CT_ORDER);
+
+const REG_SET: FieldSet = FieldSet::of(&REGS);
 
 /// True for TLVs of OVS's variable-length tunnel metadata fields (NXM_NX_TUN_METADATA0..63),
 /// which `nx_put_raw` writes among the tunnel fields.
@@ -162,11 +215,16 @@ impl Match {
     /// `nx_put_raw` without the cookie.
     pub fn encode_tlvs(&self, out: &mut BytesMut, headers: Headers) -> Result<(), EncodeError> {
         let start = out.len();
+        let mut present = FieldSet::default();
+        for e in &self.entries {
+            present.insert(e.field);
+        }
         let mut p = Put {
             m: self,
             out,
             headers,
-            emitted: vec![false; self.entries.len()],
+            present,
+            emitted: FieldSet::default(),
             implied_ethernet: false,
         };
         let (pt, pt_mask) = self.bits(Field::PacketType);
@@ -220,44 +278,24 @@ impl Match {
             }
         }
 
-        for f in [
-            Field::TunId,
-            Field::TunFlags,
-            Field::TunSrc,
-            Field::TunDst,
-            Field::TunIpv6Src,
-            Field::TunIpv6Dst,
-            Field::TunGbpId,
-            Field::TunGbpFlags,
-        ] {
-            p.field(f)?;
+        if present.intersects(&TUNNEL) {
+            for f in TUNNEL_ORDER {
+                p.field(f)?;
+            }
         }
         for raw in self.unknown.iter().filter(|r| is_tun_metadata(r.header)) {
             p.out.put_u32(raw.header.0);
             p.out.put_slice(&raw.payload);
         }
-        for f in [
-            Field::TunErspanIdx,
-            Field::TunErspanVer,
-            Field::TunErspanDir,
-            Field::TunErspanHwid,
-            Field::TunGtpuFlags,
-            Field::TunGtpuMsgtype,
-            Field::NshFlags,
-            Field::NshTtl,
-            Field::NshMdtype,
-            Field::NshNp,
-            Field::NshSpi,
-            Field::NshSi,
-            Field::NshC1,
-            Field::NshC2,
-            Field::NshC3,
-            Field::NshC4,
-        ] {
-            p.field(f)?;
+        if present.intersects(&TUNNEL_EXTRA) {
+            for f in TUNNEL_EXTRA_ORDER {
+                p.field(f)?;
+            }
         }
 
-        if headers == Headers::Oxm(Version::Of15) {
+        if !present.intersects(&REG_SET) {
+            // No registers: nothing to write.
+        } else if headers == Headers::Oxm(Version::Of15) {
             for (i, &xreg) in XREGS.iter().enumerate() {
                 let (hi, hi_m) = self.bits(REGS[2 * i]);
                 let (lo, lo_m) = self.bits(REGS[2 * i + 1]);
@@ -270,18 +308,10 @@ impl Match {
             }
         }
 
-        for f in [
-            Field::PktMark,
-            Field::CtState,
-            Field::CtZone,
-            Field::CtMark,
-            Field::CtLabel,
-            Field::CtNwSrc,
-            Field::CtIpv6Src,
-            Field::CtNwDst,
-            Field::CtIpv6Dst,
-        ] {
-            p.field(f)?;
+        if present.intersects(&CT) {
+            for f in CT_ORDER {
+                p.field(f)?;
+            }
         }
         if self.value_of(Field::CtNwProto) != 0 {
             for f in [Field::CtNwProto, Field::CtTpSrc, Field::CtTpDst] {
@@ -296,7 +326,8 @@ impl Match {
                 m: self,
                 out: &mut pt_tlv,
                 headers,
-                emitted: Vec::new(),
+                present,
+                emitted: FieldSet::default(),
                 implied_ethernet: false,
             };
             q.raw(Field::PacketType, 0, None)?;
@@ -310,8 +341,9 @@ impl Match {
             p.out.put_slice(&raw.payload);
         }
 
-        if let Some(i) = p.emitted.iter().position(|done| !done) {
-            let field = self.entries[i].field;
+        let emitted = p.emitted;
+        if let Some(e) = self.entries.iter().find(|e| !emitted.contains(e.field)) {
+            let field = e.field;
             self.check_prereqs().map_err(|e| EncodeError::BadValue {
                 what: "match",
                 problem: e.to_string(),
@@ -330,7 +362,7 @@ impl Match {
 
 /// The 802.1Q part of `nx_put_raw`.
 fn put_vlan(p: &mut Put<'_>) -> Result<(), EncodeError> {
-    let (tci, mask) = p.m.bits(Field::VlanTci);
+    let (tci, mask) = p.bits(Field::VlanTci);
     if !p.headers.is_oxm() {
         return p.masked(Field::VlanTci, tci, mask, &[Field::VlanTci]);
     }
@@ -364,7 +396,7 @@ fn put_ip(p: &mut Put<'_>, dl_type: u128) -> Result<(), EncodeError> {
         p.field(Field::Ipv6Src)?;
         p.field(Field::Ipv6Dst)?;
     }
-    let (frag, frag_mask) = p.m.bits(Field::IpFrag);
+    let (frag, frag_mask) = p.bits(Field::IpFrag);
     let frag_mask = if frag_mask & 3 == 3 {
         0xff
     } else {
@@ -372,7 +404,7 @@ fn put_ip(p: &mut Put<'_>, dl_type: u128) -> Result<(), EncodeError> {
     };
     p.masked(Field::IpFrag, frag, frag_mask, &[Field::IpFrag])?;
 
-    let (tos, tos_mask) = p.m.bits(Field::IpDscp);
+    let (tos, tos_mask) = p.bits(Field::IpDscp);
     if tos_mask & IP_DSCP_MASK != 0 {
         if p.headers.is_oxm() {
             p.exact(Field::IpDscpShifted, tos >> 2, &[Field::IpDscp])?;
@@ -384,7 +416,7 @@ fn put_ip(p: &mut Put<'_>, dl_type: u128) -> Result<(), EncodeError> {
     p.field_exact(Field::IpTtl)?;
     p.field(Field::Ipv6Label)?;
 
-    if p.m.bits(Field::IpProto).1 == 0 {
+    if p.bits(Field::IpProto).1 == 0 {
         return Ok(());
     }
     p.field_exact(Field::IpProto)?;

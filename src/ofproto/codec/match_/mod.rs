@@ -91,6 +91,45 @@ pub struct Match {
     unknown: Vec<RawOxm>,
 }
 
+/// A set of fields as a bitmap (encoding asks "is this field present?" for every field OVS
+/// knows, so this must be cheaper than a search).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FieldSet([u64; 4]);
+
+impl FieldSet {
+    /// The set of `fields` (usable in constants).
+    pub(crate) const fn of(fields: &[Field]) -> FieldSet {
+        let mut words = [0u64; 4];
+        let mut i = 0;
+        while i < fields.len() {
+            let n = fields[i] as usize;
+            if n < 256 {
+                words[n / 64] |= 1 << (n % 64);
+            }
+            i += 1;
+        }
+        FieldSet(words)
+    }
+
+    /// True when the sets share a field.
+    pub(crate) fn intersects(&self, other: &FieldSet) -> bool {
+        self.0.iter().zip(other.0.iter()).any(|(a, b)| a & b != 0)
+    }
+
+    pub(crate) fn insert(&mut self, f: Field) {
+        let i = f as usize;
+        if let Some(w) = self.0.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+
+    /// Membership; fields beyond the bitmap's capacity answer `true` (then callers search).
+    pub(crate) fn contains(&self, f: Field) -> bool {
+        let i = f as usize;
+        self.0.get(i / 64).is_none_or(|w| w & (1 << (i % 64)) != 0)
+    }
+}
+
 /// All-ones over `n` bytes.
 pub(crate) fn width_ones(n: usize) -> u128 {
     if n >= 16 {
