@@ -52,6 +52,10 @@ pub enum SandboxError {
 /// Where the Open_vSwitch schema lives on Debian.
 pub const VSWITCH_SCHEMA: &str = "/usr/share/openvswitch/vswitch.ovsschema";
 
+/// How long to wait for a daemon to do something before calling it stuck. Generous: on a loaded
+/// 2-core machine ovs-vswitchd can take many seconds to reconfigure.
+pub const WAIT: Duration = Duration::from_secs(120);
+
 /// One private ovsdb-server + ovs-vswitchd.
 #[derive(Debug)]
 pub struct Sandbox {
@@ -214,7 +218,7 @@ impl Sandbox {
     pub fn vsctl(&self, args: &[&str]) -> Result<String, SandboxError> {
         let mut cmd = self.command("ovs-vsctl");
         cmd.arg(format!("--db={}", self.db_target()))
-            .arg("--timeout=30")
+            .arg(format!("--timeout={}", WAIT.as_secs()))
             .args(args);
         run(&mut cmd)
     }
@@ -277,11 +281,7 @@ impl Sandbox {
             "protocols=OpenFlow10,OpenFlow13,OpenFlow15",
         ])?;
         let sock = self.mgmt_sock(name);
-        wait_for(
-            Duration::from_secs(30),
-            &format!("{}", sock.display()),
-            || sock.exists(),
-        )
+        wait_for(WAIT, &format!("{}", sock.display()), || sock.exists())
     }
 
     /// Kills ovs-vswitchd with SIGKILL (a crash) and waits until it is gone.
@@ -345,9 +345,7 @@ impl Sandbox {
         run(&mut cmd)?;
         self.ovsdb_pid = Some(read_pidfile(&pidfile)?);
         let sock = self.db_sock();
-        wait_for(Duration::from_secs(30), "ovsdb-server socket", || {
-            sock.exists()
-        })
+        wait_for(WAIT, "ovsdb-server socket", || sock.exists())
     }
 
     /// Starts ovs-vswitchd (if not running).

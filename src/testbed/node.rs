@@ -18,7 +18,7 @@ use super::state::{Record, StateWriter};
 use super::TestbedError;
 
 /// How long the testbed waits for a condition (a tap to appear, an ofport to be assigned).
-pub(crate) const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = crate::sandbox::WAIT;
 
 /// One node of the topology.
 #[derive(Debug)]
