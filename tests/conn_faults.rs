@@ -231,12 +231,22 @@ async fn a_hung_switch_fails_the_echo_probe_and_is_reconnected_when_it_recovers(
     assert_eq!(sw.state().borrow().generation(), 1);
     assert!(sw.version().is_some());
 
+    // A second handle without keepalive and with a short request timeout.
+    let mut quick = opts(&[Version::Of13]);
+    quick.probe_interval = None;
+    quick.request_timeout = Duration::from_millis(500);
+    let sw2 = Switch::connect(Target::Unix(sb.mgmt_sock(BR)), quick)
+        .await
+        .unwrap();
+
     let pid = sb.vswitchd_pid().unwrap() as i32;
     // SAFETY: kill(2) on the sandbox's own ovs-vswitchd.
     unsafe {
         libc::kill(pid, libc::SIGSTOP);
     }
     let resume = Resume(pid);
+    let e = sw2.barrier().await.unwrap_err();
+    assert!(matches!(e, ConnError::Timeout { .. }), "{e:?}");
     let e = wait_down(&sw).await;
     assert!(
         matches!(e, ConnError::Protocol(ProtocolError::EchoTimeout(_))),
