@@ -413,6 +413,7 @@ fn ipv6_variants() {
         v6,
         &[
             "cookie=0x1040000000000, table=PhyClassifier, priority=200,ipv6,in_port=1,ipv6_dst=fd00:77::11 actions=ct(table=ConntrackState,zone=65520,nat)",
+            "cookie=0x1010000000000, table=SpoofGuard, priority=220,icmp6,ipv6_src=::,icmp_type=135,icmp_code=0 actions=drop",
             "cookie=0x101000000000a, table=SpoofGuard, priority=200,ipv6,in_port=10,dl_src=02:00:0a:f4:01:05,ipv6_src=fd00:244:0:1::5 actions=goto_table:L3Forwarding",
             "cookie=0x1010000000000, table=L3Forwarding, priority=200,ipv6,ipv6_dst=fd00:244:0:1::/64 actions=goto_table:L2ForwardingCalc",
             "cookie=0x1010078994dab, table=L3Forwarding, priority=190,ipv6,ipv6_dst=fd00:244::/64 actions=set_field:192.168.77.10->tun_dst,set_field:0->tun_id,output:1",
@@ -426,7 +427,7 @@ fn ipv6_variants() {
     let owner: Vec<String> = [Bridge::Phy, Bridge::Int]
         .iter()
         .flat_map(|br| lines(&a, *br))
-        .filter(|l| l.contains("6411a0"))
+        .filter(|l| l.contains("6411a0") && !l.contains("icmp6") && !l.contains("NDResponder"))
         .collect();
     assert_lines(
         owner,
@@ -434,6 +435,44 @@ fn ipv6_variants() {
             "cookie=0x10400006411a0, table=PhyClassifier, priority=200,ipv6,in_port=1,ipv6_dst=fd00:105:18::100 actions=ct(table=ConntrackState,zone=65520,nat)",
             "cookie=0x10400006411a0, table=EgressMark, priority=200,ipv6,reg0=0x1/0xf,tun_id=0x6411a0 actions=set_field:0x6411a0->reg1,goto_table:SNAT",
             "cookie=0x10400006411a0, table=SNAT, priority=200,ipv6,reg1=0x6411a0 actions=ct(commit,zone=65520,nat(src=fd00:105:18::100)),set_field:02:00:c0:a8:4d:0a->eth_src,set_field:02:00:0a:69:12:23->eth_dst,output:2",
+        ],
+    );
+}
+
+/// IPv6 neighbor discovery, in two tables because OVS only allows writing `nd_tll` in a flow
+/// whose match says "advertisement": the pods' virtual gateway answers every solicitation
+/// (router flag set) except duplicate-address probes; br-phy answers for an owned IPv6 egress IP.
+#[test]
+fn ipv6_neighbor_discovery() {
+    let state = state_from(&[V6]);
+    let nd = |node: &str| -> Vec<String> {
+        let p = pipeline_for(&state, config(&state, node), 1);
+        [Bridge::Phy, Bridge::Int]
+            .iter()
+            .flat_map(|br| lines(&p, *br))
+            .filter(|l| l.contains("icmp6") || l.contains("NDResponder"))
+            .collect()
+    };
+    assert_lines(
+        nd("node-b"),
+        &[
+            "cookie=0x1010000000000, table=SpoofGuard, priority=220,icmp6,ipv6_src=::,icmp_type=135,icmp_code=0 actions=drop",
+            "cookie=0x101000000000a, table=SpoofGuard, priority=210,icmp6,in_port=10,dl_src=02:00:0a:f4:01:05,icmp_type=135,icmp_code=0 actions=goto_table:ARPResponder",
+            "cookie=0x1010000000000, table=ARPResponder, priority=200,icmp6,icmp_type=135,icmp_code=0 actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:aa:bb:cc:dd:ee:ff->eth_src,move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],move:NXM_NX_ND_TARGET[]->NXM_NX_IPV6_SRC[],set_field:136->icmpv6_type,goto_table:NDResponder",
+            "cookie=0x1010000000000, table=NDResponder, priority=200,icmp6,icmp_type=136,icmp_code=0 actions=set_field:3758096384->nd_reserved,set_field:2->nd_options_type,set_field:aa:bb:cc:dd:ee:ff->nd_tll,IN_PORT",
+            "cookie=0x1000000000000, table=NDResponder, priority=0 actions=drop",
+        ],
+    );
+    let owner: Vec<String> = nd("node-a")
+        .into_iter()
+        .filter(|l| l.contains("fd00:105:18::100"))
+        .collect();
+    assert_lines(
+        owner,
+        &[
+            "cookie=0x10400006411a0, table=PhyClassifier, priority=310,icmp6,in_port=1,ipv6_src=::,icmp_type=135,icmp_code=0,nd_target=fd00:105:18::100 actions=drop",
+            "cookie=0x10400006411a0, table=PhyClassifier, priority=300,icmp6,in_port=1,icmp_type=135,icmp_code=0,nd_target=fd00:105:18::100 actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:02:00:c0:a8:4d:0a->eth_src,move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],set_field:fd00:105:18::100->ipv6_src,set_field:136->icmpv6_type,goto_table:NDResponder",
+            "cookie=0x10400006411a0, table=NDResponder, priority=200,icmp6,icmp_type=136,icmp_code=0,nd_target=fd00:105:18::100 actions=set_field:1610612736->nd_reserved,set_field:2->nd_options_type,set_field:02:00:c0:a8:4d:0a->nd_tll,IN_PORT",
         ],
     );
 }

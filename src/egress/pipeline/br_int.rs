@@ -18,7 +18,9 @@ use crate::egress::egress_id::EgressId;
 use crate::ofproto::codec::{Action, Field, Value};
 
 use super::build::{
-    arp_reply, ct_snat, flow, output, set_mac, set_tunnel_dst, set_tunnel_id, ETH_ARP,
+    arp_reply, ct_snat, flow, nd_advert_finish, nd_advert_start, output, set_mac, set_tunnel_dst,
+    set_tunnel_id, ETH_ARP, ND_ADVERT, ND_FLAG_OVERRIDE, ND_FLAG_ROUTER, ND_FLAG_SOLICITED,
+    ND_SOLICIT,
 };
 use super::choice::EgressChoice;
 use super::cookie::{name_object, Category, Cookie};
@@ -26,12 +28,16 @@ use super::flow::Flow;
 use super::inputs::{LocalPod, NodeConfig, PeerNode};
 use super::regs::{match_egress_id, set_egress_id, FROM_POD, FROM_TUNNEL, FROM_UPLINK};
 use super::tables::{
-    ARP_RESPONDER, CLASSIFIER, EGRESS_MARK, L2_FORWARDING_CALC, L3_FORWARDING, SNAT, SPOOF_GUARD,
+    ARP_RESPONDER, CLASSIFIER, EGRESS_MARK, L2_FORWARDING_CALC, L3_FORWARDING, ND_RESPONDER, SNAT,
+    SPOOF_GUARD,
 };
 
 /// Priorities (Antrea's `priorityHigh/Normal/Low` where the role matches).
 pub mod prio {
-    /// Exceptions that must win (EgressMark bypass).
+    /// SpoofGuard: duplicate-address-detection probes (from `::`) are never answered.
+    pub const DAD: u16 = 220;
+    /// Exceptions that must win (EgressMark bypass); SpoofGuard: a pod's neighbor
+    /// solicitations (from any of its addresses, link-local included).
     pub const HIGH: u16 = 210;
     /// The normal per-object flows.
     pub const NORMAL: u16 = 200;
@@ -87,6 +93,30 @@ pub fn node_flows(cfg: &NodeConfig, round: u16, out: &mut Vec<Flow>) {
             .field(Field::ArpOp, Value::from_u64(2, 1))
             .apply(arp_reply(cfg.gateway_mac, None)),
     );
+
+    if cfg.pod_cidrs.iter().any(|c| c.is_ipv6()) {
+        // IPv6 neighbor discovery: the gateway answers every solicitation from a pod (as the
+        // ARP responder does), in two steps (see `ND_RESPONDER`); DAD probes go unanswered.
+        let unspecified = Value::from_ipv6(std::net::Ipv6Addr::UNSPECIFIED);
+        out.push(
+            flow(SPOOF_GUARD, DAD, pc)
+                .icmp6(ND_SOLICIT)
+                .field(Field::Ipv6Src, unspecified)
+                .drop(),
+        );
+        out.push(
+            flow(ARP_RESPONDER, NORMAL, pc)
+                .icmp6(ND_SOLICIT)
+                .apply_goto(nd_advert_start(cfg.gateway_mac, None), ND_RESPONDER),
+        );
+        let flags = ND_FLAG_ROUTER | ND_FLAG_SOLICITED | ND_FLAG_OVERRIDE;
+        out.push(
+            flow(ND_RESPONDER, NORMAL, pc)
+                .icmp6(ND_ADVERT)
+                .apply(nd_advert_finish(cfg.gateway_mac, flags)),
+        );
+        out.push(flow(ND_RESPONDER, MISS, miss).drop());
+    }
 
     for cidr in &cfg.pod_cidrs {
         out.push(
@@ -192,6 +222,16 @@ pub fn pod_flows(
             set_mac(Field::EthDst, pod.mac),
             output(port),
         ]));
+    }
+
+    if pod.ips.iter().any(IpAddr::is_ipv6) {
+        out.push(
+            flow(SPOOF_GUARD, HIGH, pc)
+                .in_port(port)
+                .eth_src(pod.mac)
+                .icmp6(ND_SOLICIT)
+                .goto(ARP_RESPONDER),
+        );
     }
 
     let egress = |fam: IpAddr| flow(EGRESS_MARK, NORMAL, eg).family_of(fam).in_port(port);

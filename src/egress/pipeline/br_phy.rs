@@ -17,15 +17,20 @@ use std::net::IpAddr;
 use crate::egress::egress_id::EgressId;
 use crate::ofproto::codec::{Field, PortNo, Value};
 
-use super::build::{arp_reply, ct_unnat, flow, output, ETH_ARP, PROTO_UDP};
+use super::build::{
+    arp_reply, ct_unnat, flow, nd_advert_finish, nd_advert_start, output, ETH_ARP, ND_ADVERT,
+    ND_FLAG_OVERRIDE, ND_FLAG_SOLICITED, ND_SOLICIT, PROTO_UDP,
+};
 use super::cookie::{Category, Cookie};
 use super::flow::Flow;
 use super::inputs::NodeConfig;
-use super::tables::{CONNTRACK_STATE, PHY_CLASSIFIER};
+use super::tables::{CONNTRACK_STATE, PHY_CLASSIFIER, PHY_ND_RESPONDER};
 
 /// Priorities.
 pub mod prio {
-    /// ARP responder for an owned egress IP.
+    /// Duplicate-address-detection probes for an owned IPv6 egress IP: not answered.
+    pub const DAD: u16 = 310;
+    /// ARP / neighbor-discovery responder for an owned egress IP.
     pub const ARP_RESPONDER: u16 = 300;
     /// Tunnel packets to the transport IP.
     pub const TUNNEL: u16 = 250;
@@ -97,18 +102,50 @@ pub fn node_flows(cfg: &NodeConfig, round: u16, out: &mut Vec<Flow>) {
     out.push(flow(CONNTRACK_STATE, MISS, miss).apply(vec![output(PortNo::LOCAL)]));
 }
 
-/// An egress IP this node owns: ARP responder (IPv4) and un-NAT of its replies.
+/// An egress IP this node owns: ARP responder (IPv4) or neighbor-discovery responder (IPv6),
+/// and un-NAT of its replies.
 pub fn owned_ip_flows(cfg: &NodeConfig, round: u16, ip: IpAddr, id: EgressId, out: &mut Vec<Flow>) {
     let eg = Cookie::new(round, Category::Egress, id.get());
-    if let IpAddr::V4(a) = ip {
-        out.push(
+    let uplink = cfg.ports.phy_uplink;
+    match ip {
+        IpAddr::V4(a) => out.push(
             flow(PHY_CLASSIFIER, prio::ARP_RESPONDER, eg)
-                .in_port(cfg.ports.phy_uplink)
+                .in_port(uplink)
                 .eth_type(ETH_ARP)
                 .field(Field::ArpOp, Value::from_u64(2, 1))
                 .field(Field::ArpTpa, Value::from_ipv4(a))
                 .apply(arp_reply(cfg.phy_mac, Some(a))),
-        );
+        ),
+        IpAddr::V6(a) => {
+            let target = Value::from_ipv6(a);
+            out.push(
+                flow(PHY_CLASSIFIER, prio::DAD, eg)
+                    .in_port(uplink)
+                    .icmp6(ND_SOLICIT)
+                    .field(
+                        Field::Ipv6Src,
+                        Value::from_ipv6(std::net::Ipv6Addr::UNSPECIFIED),
+                    )
+                    .field(Field::NdTarget, target)
+                    .drop(),
+            );
+            out.push(
+                flow(PHY_CLASSIFIER, prio::ARP_RESPONDER, eg)
+                    .in_port(uplink)
+                    .icmp6(ND_SOLICIT)
+                    .field(Field::NdTarget, target)
+                    .apply_goto(nd_advert_start(cfg.phy_mac, Some(a)), PHY_ND_RESPONDER),
+            );
+            out.push(
+                flow(PHY_ND_RESPONDER, prio::UNNAT, eg)
+                    .icmp6(ND_ADVERT)
+                    .field(Field::NdTarget, target)
+                    .apply(nd_advert_finish(
+                        cfg.phy_mac,
+                        ND_FLAG_SOLICITED | ND_FLAG_OVERRIDE,
+                    )),
+            );
+        }
     }
     out.push(unnat_flow(cfg, eg, ip));
 }

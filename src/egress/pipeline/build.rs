@@ -26,6 +26,20 @@ pub const ETH_IPV6: u16 = 0x86dd;
 pub const ETH_ARP: u16 = 0x0806;
 /// `nw_proto` of UDP.
 pub const PROTO_UDP: u8 = 17;
+/// `nw_proto` of ICMPv6.
+pub const PROTO_ICMPV6: u8 = 58;
+/// ICMPv6 neighbor solicitation.
+pub const ND_SOLICIT: u8 = 135;
+/// ICMPv6 neighbor advertisement.
+pub const ND_ADVERT: u8 = 136;
+/// Neighbor advertisement flags in `nd_reserved`: router, solicited, override.
+pub const ND_FLAG_ROUTER: u32 = 0x8000_0000;
+/// Solicited flag.
+pub const ND_FLAG_SOLICITED: u32 = 0x4000_0000;
+/// Override flag.
+pub const ND_FLAG_OVERRIDE: u32 = 0x2000_0000;
+/// ND option type "target link-layer address".
+const ND_OPT_TARGET_LLA: u8 = 2;
 
 /// The `eth_type` of an address family.
 pub fn eth_type_of(ip: IpAddr) -> u16 {
@@ -80,6 +94,14 @@ impl FlowBuilder {
     /// `in_port=…`.
     pub fn in_port(self, port: PortNo) -> Self {
         self.field(Field::InPort, Value::from_u64(2, port.0 as u64))
+    }
+
+    /// `icmp6,icmp_type=T,icmp_code=0`.
+    pub fn icmp6(self, icmp_type: u8) -> Self {
+        self.eth_type(ETH_IPV6)
+            .field(Field::IpProto, Value::from_u64(1, PROTO_ICMPV6 as u64))
+            .field(Field::Icmpv6Type, Value::from_u64(1, icmp_type as u64))
+            .field(Field::Icmpv6Code, Value::from_u64(1, 0))
     }
 
     /// `dl_src=…`.
@@ -280,4 +302,42 @@ pub fn arp_reply(mac: Mac, answer_ip: Option<Ipv4Addr>) -> Vec<Action> {
     }
     a.push(output(PortNo::IN_PORT));
     a
+}
+
+/// First half of a neighbor advertisement answering a solicitation: swap the Ethernet and IPv6
+/// addresses (source = `answer_ip`, or the solicited target itself when `None`) and turn the
+/// message into an advertisement. The flow must continue in a table whose flow matches
+/// `icmp_type=136` and calls [`nd_advert_finish`] (OVS checks `nd_tll`'s prerequisite against
+/// the match, not against earlier actions).
+pub fn nd_advert_start(mac: Mac, answer_ip: Option<Ipv6Addr>) -> Vec<Action> {
+    let mut a = vec![
+        move_field(Field::EthSrc, Field::EthDst),
+        set_mac(Field::EthSrc, mac),
+        move_field(Field::Ipv6Src, Field::Ipv6Dst),
+    ];
+    a.push(match answer_ip {
+        Some(ip) => set_ipv6(Field::Ipv6Src, ip),
+        None => move_field(Field::NdTarget, Field::Ipv6Src),
+    });
+    a.push(set_field(
+        Field::Icmpv6Type,
+        Value::from_u64(1, ND_ADVERT as u64),
+    ));
+    a
+}
+
+/// Second half: flags, the solicitation's link-layer option turned into a target link-layer
+/// option carrying `mac`, and back out of the port it came in. The userspace datapath applies
+/// the option type before the address and recomputes the ICMPv6 checksum
+/// (`commit_set_nw_action`, `packet_set_nd_ext` in OVS).
+pub fn nd_advert_finish(mac: Mac, flags: u32) -> Vec<Action> {
+    vec![
+        set_field(Field::NdReserved, Value::from_u64(4, flags as u64)),
+        set_field(
+            Field::NdOptionsType,
+            Value::from_u64(1, ND_OPT_TARGET_LLA as u64),
+        ),
+        set_mac(Field::NdTll, mac),
+        output(PortNo::IN_PORT),
+    ]
 }

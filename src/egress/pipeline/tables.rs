@@ -3,8 +3,9 @@
 //! Names follow Antrea's pipeline (`pkg/agent/openflow/pipeline.go`) where a table does the same
 //! job, so people who know Antrea can read `flow-dump` output at once; ids are compact and fixed
 //! (Antrea allocates them dynamically). Every `goto_table` goes forward (OpenFlow requires it):
-//! the ids are ordered along the packet walk. [`int_table_names`] / [`phy_table_names`] are what
-//! the agent pushes with a TABLE_FEATURES request and what `--names` printing uses.
+//! the ids follow the packet walk, and the IPv6-only NDResponder tables come last.
+//! [`int_table_names`] / [`phy_table_names`] are what the agent pushes with a TABLE_FEATURES
+//! request and what `--names` printing uses.
 
 use crate::ofproto::text::TableNames;
 
@@ -94,6 +95,16 @@ pub const L2_FORWARDING_CALC: Table = Table {
     name: "L2ForwardingCalc",
 };
 
+/// br-int 7: completes the neighbor advertisement that ARPResponder started from a pod's
+/// neighbor solicitation (`nd_tll`, flags): OVS only lets a flow write `nd_tll` when its match
+/// says ICMPv6 type 136, so the answer is built in two tables (id after the others: goto only
+/// has to go forward).
+pub const ND_RESPONDER: Table = Table {
+    bridge: Bridge::Int,
+    id: 7,
+    name: "NDResponder",
+};
+
 /// br-phy 0: the uplink "wire": tunnel decap to LOCAL, replies to SNATed addresses into
 /// conntrack, ARP responder for owned egress IPs, everything else between uplink and LOCAL.
 pub const PHY_CLASSIFIER: Table = Table {
@@ -108,8 +119,15 @@ pub const CONNTRACK_STATE: Table = Table {
     name: "ConntrackState",
 };
 
+/// br-phy 2: completes neighbor advertisements for owned IPv6 egress IPs (as [`ND_RESPONDER`]).
+pub const PHY_ND_RESPONDER: Table = Table {
+    bridge: Bridge::Phy,
+    id: 2,
+    name: "NDResponder",
+};
+
 /// Every br-int table, in id order.
-pub const INT_TABLES: [Table; 7] = [
+pub const INT_TABLES: [Table; 8] = [
     CLASSIFIER,
     SPOOF_GUARD,
     ARP_RESPONDER,
@@ -117,10 +135,11 @@ pub const INT_TABLES: [Table; 7] = [
     EGRESS_MARK,
     SNAT,
     L2_FORWARDING_CALC,
+    ND_RESPONDER,
 ];
 
 /// Every br-phy table, in id order.
-pub const PHY_TABLES: [Table; 2] = [PHY_CLASSIFIER, CONNTRACK_STATE];
+pub const PHY_TABLES: [Table; 3] = [PHY_CLASSIFIER, CONNTRACK_STATE, PHY_ND_RESPONDER];
 
 fn names(tables: &[Table]) -> TableNames {
     let mut names = TableNames::new();
