@@ -1,9 +1,11 @@
 //! The computed pipeline on real Open vSwitch (userspace datapath) in the namespace testbed:
 //! two nodes, six pods, an external host. Manifests (the seed's two use cases) go through the
-//! egress engine; each node's pipeline is computed, diffed against the (empty) switch by the
-//! reconciler and installed as one atomic OpenFlow 1.5 bundle per bridge. Then:
-//! - `dump-flows` shows exactly the computed flows (as sets of `--no-stats` lines, with and
-//!   without names), and the dump parsed back reconciles to an empty change set;
+//! egress engine; each node's pipeline is computed, diffed by the reconciler against the
+//! switch's (empty) flow dump, and installed as one atomic OpenFlow 1.5 bundle per bridge —
+//! encoded by our codec and sent over our connection, table names pushed with TABLE_FEATURES.
+//! Then:
+//! - `ovs-ofctl dump-flows` shows exactly the computed flows (as sets of `--no-stats` lines,
+//!   with and without names), and our decoded flow-stats dump reconciles to an empty change set;
 //! - `ofproto/trace` sends a selected pod to the tunnel with the egress id and the owner as
 //!   destination (non-owner), to conntrack SNAT with the egress IP and the patch port (owner),
 //!   tunnelled traffic with an owned id to SNAT, and a default pod to SNAT with its node IP;
@@ -25,18 +27,19 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ovs_egress::egress::engine::Engine;
-use ovs_egress::egress::pipeline::dump::{bundle_text, dump_lines, Names};
+use ovs_egress::egress::pipeline::dump::{dump_lines, Names};
 use ovs_egress::egress::pipeline::{
     Bridge, FlowChange, LocalPod, Mac, NodeConfig, NodePipeline, PeerNode,
 };
 use ovs_egress::egress::reconcile::{self, ChangeSet, Stale};
 use ovs_egress::egress::state::ClusterState;
-use ovs_egress::ofproto::codec::FlowModCommand;
-use ovs_egress::ofproto::codec::{FlowStats, PortNames, PortNo, Version};
-use ovs_egress::ofproto::text::flow::parse_flow;
-use ovs_egress::ofproto::text::TextContext;
+use ovs_egress::ofproto::codec::message::multipart::FlowStatsRequest;
+use ovs_egress::ofproto::codec::message::Message;
+use ovs_egress::ofproto::codec::{FlowModCommand, FlowStats, PortNames, PortNo, Version};
+use ovs_egress::ofproto::conn::{Switch, SwitchOptions, Target};
 use ovs_egress::testbed::{PodSpec, Topology, TopologySpec};
 use pipeline_support::{set, state_from};
+use tokio::runtime::Runtime;
 
 const EIP_ORIGIN: u8 = 100;
 const EIP_STAGING: u8 = 101;
@@ -170,16 +173,29 @@ fn port_names(topo: &Topology, index: usize, bridge: Bridge) -> PortNames {
     names
 }
 
-/// One node's agent, reduced to what this test needs: the pipeline and what it installed.
+/// One node's agent, reduced to what this test needs: the pipeline, what it owns, and an
+/// OpenFlow 1.5 connection to each bridge (our codec and connection, no ovs-ofctl).
 struct Agent {
     index: usize,
     pipeline: NodePipeline,
     owned: BTreeSet<IpAddr>,
+    int: Switch,
+    phy: Switch,
 }
 
 impl Agent {
-    fn new(topo: &Topology, index: usize, state: &ClusterState) -> Agent {
+    fn new(rt: &Runtime, topo: &Topology, index: usize, state: &ClusterState) -> Agent {
         let name = topo.node(index).unwrap().name().to_string();
+        let sb = topo.node(index).unwrap().sandbox();
+        let connect = |bridge: Bridge| {
+            let opts = SwitchOptions {
+                versions: vec![Version::Of15],
+                ..SwitchOptions::default()
+            };
+            let target = Target::Unix(sb.mgmt_sock(bridge.default_name()));
+            rt.block_on(Switch::connect(target, opts)).unwrap()
+        };
+        let (int, phy) = (connect(Bridge::Int), connect(Bridge::Phy));
         let mut pipeline = NodePipeline::new(node_config(topo, index), 1).unwrap();
         for peer in topo.nodes().iter().filter(|n| n.index() != index) {
             pipeline.upsert_peer(PeerNode {
@@ -205,6 +221,39 @@ impl Agent {
             index,
             pipeline,
             owned,
+            int,
+            phy,
+        }
+    }
+
+    fn switch(&self, bridge: Bridge) -> &Switch {
+        match bridge {
+            Bridge::Int => &self.int,
+            Bridge::Phy => &self.phy,
+        }
+    }
+
+    /// Sends a change set: one atomic OpenFlow 1.5 bundle per phase (br-phy additions, br-int,
+    /// br-phy deletions), encoded by our codec.
+    fn apply(&self, rt: &Runtime, set: &ChangeSet) {
+        for (bridge, mods) in set.phases() {
+            let msgs = mods.into_iter().map(Message::FlowMod).collect();
+            rt.block_on(self.switch(bridge).bundle(msgs))
+                .unwrap_or_else(|e| panic!("node{} {bridge:?}: bundle failed: {e}", self.index));
+        }
+    }
+
+    /// The installed flows as the reconciler sees them: a flow-stats dump decoded by our codec.
+    fn installed(&self, rt: &Runtime, bridge: Bridge) -> Vec<FlowStats> {
+        rt.block_on(self.switch(bridge).dump_flows(FlowStatsRequest::default()))
+            .unwrap()
+    }
+
+    /// Pushes the table names with a TABLE_FEATURES request, so `--names` shows them.
+    fn name_tables(&self, rt: &Runtime) {
+        for bridge in Bridge::ALL {
+            rt.block_on(self.switch(bridge).set_table_names(bridge.table_names()))
+                .unwrap();
         }
     }
 
@@ -225,33 +274,6 @@ fn ofctl(topo: &Topology, index: usize, args: &[&str]) -> String {
     topo.node(index).unwrap().sandbox().ofctl(args).unwrap()
 }
 
-/// Sends one bridge's flow-mods as one atomic OpenFlow 1.5 bundle (`ovs-ofctl bundle`).
-fn send(
-    topo: &Topology,
-    index: usize,
-    bridge: Bridge,
-    mods: &[ovs_egress::ofproto::codec::FlowMod],
-) {
-    if mods.is_empty() {
-        return;
-    }
-    let text = bundle_text(bridge, mods);
-    topo.node(index)
-        .unwrap()
-        .sandbox()
-        .ofctl_input(
-            &["-O", "OpenFlow15", "bundle", bridge.default_name(), "-"],
-            &text,
-        )
-        .unwrap_or_else(|e| panic!("bundle on node{index} {bridge:?} failed: {e}\n{text}"));
-}
-
-fn apply(topo: &Topology, index: usize, set: &ChangeSet) {
-    for (bridge, mods) in set.phases() {
-        send(topo, index, bridge, &mods);
-    }
-}
-
 fn dump(topo: &Topology, index: usize, bridge: Bridge, names: bool) -> BTreeSet<String> {
     let mut args = vec!["-O", "OpenFlow15", "--no-stats"];
     args.push(if names { "--names" } else { "--no-names" });
@@ -259,27 +281,9 @@ fn dump(topo: &Topology, index: usize, bridge: Bridge, names: bool) -> BTreeSet<
     set(ofctl(topo, index, &args).lines().map(str::to_string))
 }
 
-/// The installed flows as the reconciler sees them: the dump parsed back.
-fn installed(topo: &Topology, index: usize, bridge: Bridge) -> Vec<FlowStats> {
-    let ctx = TextContext::new(Version::Of15);
-    dump(topo, index, bridge, false)
-        .iter()
-        .map(|line| {
-            let fm = parse_flow(line, FlowModCommand::Add, &ctx)
-                .unwrap_or_else(|e| panic!("cannot parse dump line {line}: {e}"));
-            FlowStats {
-                table_id: fm.table_id,
-                priority: fm.priority,
-                cookie: fm.cookie,
-                match_: fm.match_,
-                instructions: fm.instructions,
-                ..FlowStats::default()
-            }
-        })
-        .collect()
-}
-
-fn expect_exact(topo: &Topology, agent: &Agent) {
+/// The switch holds exactly the computed flows: ovs-ofctl's dump text (with and without names)
+/// equals our printing of them, and our decoded dump reconciles to an empty change set.
+fn expect_exact(rt: &Runtime, topo: &Topology, agent: &Agent) {
     let i = agent.index;
     for bridge in Bridge::ALL {
         let ours = set(dump_lines(
@@ -308,39 +312,14 @@ fn expect_exact(topo: &Topology, agent: &Agent) {
     }
     let again = reconcile::diff_all(
         agent.pipeline.desired(),
-        &installed(topo, i, Bridge::Int),
-        &installed(topo, i, Bridge::Phy),
+        &agent.installed(rt, Bridge::Int),
+        &agent.installed(rt, Bridge::Phy),
         Stale::Delete,
     );
     assert!(
         again.is_empty(),
         "node{i}: dump does not reconcile: {again:?}"
     );
-}
-
-/// Names the tables in OVSDB (`Flow_Table.name`) so `--names` shows them, as the agent's
-/// TABLE_FEATURES push does.
-fn name_tables(topo: &Topology, index: usize) {
-    let sb = topo.node(index).unwrap().sandbox();
-    for bridge in Bridge::ALL {
-        let mut args: Vec<String> = Vec::new();
-        for (id, name) in bridge.table_names().iter() {
-            args.extend([
-                "--".into(),
-                format!("--id=@t{id}"),
-                "create".into(),
-                "Flow_Table".into(),
-                format!("name={name}"),
-                "--".into(),
-                "set".into(),
-                "Bridge".into(),
-                bridge.default_name().into(),
-                format!("flow_tables:{id}=@t{id}"),
-            ]);
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        sb.vsctl(&args).unwrap();
-    }
 }
 
 fn trace(topo: &Topology, index: usize, flow: &str) -> String {
@@ -414,18 +393,30 @@ fn computed_pipeline_on_real_ovs() {
     assert_eq!(owner_of(origin), 1, "only node1 is snat-origin");
     eprintln!("{staging} is owned by node{}", owner_of(staging));
 
-    let mut agents: Vec<Agent> = (1..=2).map(|i| Agent::new(&topo, i, &state)).collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut agents: Vec<Agent> = (1..=2).map(|i| Agent::new(&rt, &topo, i, &state)).collect();
     for agent in &agents {
-        name_tables(&topo, agent.index);
+        agent.name_tables(&rt);
         // First install: the switch is empty, so the diff is every flow, all additions.
-        let set = reconcile::diff_all(agent.pipeline.desired(), &[], &[], Stale::Delete);
+        let installed_int = agent.installed(&rt, Bridge::Int);
+        let installed_phy = agent.installed(&rt, Bridge::Phy);
+        assert!(installed_int.is_empty() && installed_phy.is_empty());
+        let set = reconcile::diff_all(
+            agent.pipeline.desired(),
+            &installed_int,
+            &installed_phy,
+            Stale::Delete,
+        );
         assert!(set
             .int
             .iter()
             .chain(&set.phy)
             .all(|m| m.command == FlowModCommand::Add));
-        apply(&topo, agent.index, &set);
-        expect_exact(&topo, agent);
+        agent.apply(&rt, &set);
+        expect_exact(&rt, &topo, agent);
     }
     topo.warm_tunnel_neighbours().unwrap();
 
@@ -518,11 +509,11 @@ fn computed_pipeline_on_real_ovs() {
     let c2 = agents[1].update(&topo, &moved);
     let c1 = agents[0].update(&topo, &moved);
     assert!(!c2.is_empty() && !c1.is_empty());
-    apply(&topo, 2, &reconcile::from_changes(&c2));
-    apply(&topo, 1, &reconcile::from_changes(&c1));
+    agents[1].apply(&rt, &reconcile::from_changes(&c2));
+    agents[0].apply(&rt, &reconcile::from_changes(&c1));
     garp(&topo, 2, origin);
     for agent in &agents {
-        expect_exact(&topo, agent);
+        expect_exact(&rt, &topo, agent);
     }
     let t = trace(&topo, 1, &pod_flow(&topo, "p1a", ext));
     assert!(t.contains(&format!("set_field:{ip2}->tun_dst")), "{t}");
@@ -534,10 +525,10 @@ fn computed_pipeline_on_real_ovs() {
     let nobody = state_from(&[&manifests(&topo, &[])]);
     for i in [1, 0] {
         let changes = agents[i].update(&topo, &nobody);
-        apply(&topo, i + 1, &reconcile::from_changes(&changes));
+        agents[i].apply(&rt, &reconcile::from_changes(&changes));
     }
     for agent in &agents {
-        expect_exact(&topo, agent);
+        expect_exact(&rt, &topo, agent);
     }
     for pod in ["p1a", "p2a"] {
         let ping = topo
