@@ -12,9 +12,13 @@
 //! - [`source`]: the one input type every source speaks ([`source::Input`]).
 //! - [`manifest`]: the manifest directory source; [`ports`]: local pods from OVSDB.
 //! - [`cluster`]: the merged, sans-IO view (egress engine + local ports + liveness).
-//! - [`bridges`]: creates/repairs the bridges and ports, keeps the cookie round.
+//! - [`controller`]: the cluster view plus the node's pipeline; [`installer`]: bundles, dumps,
+//!   replays and GARPs on the two switch connections; [`run`]: the main loop.
+//! - [`bridges`]: creates/repairs the bridges and ports, keeps the cookie round;
+//!   [`ovs_watch`]: the OVSDB task.
 //! - [`uplink`]: the uplink bridge's address, route and next-hop MAC (rtnetlink).
 //! - [`status`], [`metrics`], [`http`]: what the agent reports.
+//! - [`harness`]: runs real agents on the namespace testbed (demo, end-to-end tests).
 //!
 //! Invariants: every source is a task that only sends [`source::Input`]s; the controller is
 //! the only writer of flows; nothing blocks the controller on I/O other than the switch.
@@ -22,11 +26,19 @@
 pub mod bridges;
 pub mod cluster;
 pub mod config;
+pub mod controller;
 pub mod garp;
+pub mod harness;
 pub mod http;
+pub mod installer;
 pub mod manifest;
 pub mod metrics;
+pub mod ovs_watch;
 pub mod ports;
+pub mod run;
 pub mod source;
 pub mod status;
 pub mod uplink;
+
+pub use config::{AgentConfig, Settings};
+pub use run::{run, AgentError};

@@ -18,7 +18,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::egress::conditions::EgressCondition;
 use crate::egress::model::{IpPoolUsage, StatusCondition, Timestamp};
@@ -28,16 +28,16 @@ use super::cluster::ClusterView;
 use super::source::{Kind, SourceError};
 
 /// One Egress, as reported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EgressReport {
     /// The Egress.
     pub name: String,
     /// The effective IP (when a node holds it).
-    #[serde(rename = "egressIP", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "egressIP", default, skip_serializing_if = "Option::is_none")]
     pub egress_ip: Option<String>,
     /// The node holding the IP.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub egress_node: String,
     /// Whether this node holds it.
     pub owned_here: bool,
@@ -45,21 +45,45 @@ pub struct EgressReport {
     pub conditions: Vec<StatusCondition>,
 }
 
+/// How one local pod's traffic to outside the cluster leaves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodReport {
+    /// `namespace/name`.
+    pub pod: String,
+    /// Its OVS interface.
+    pub interface: String,
+    /// Its addresses.
+    pub ips: Vec<String>,
+    /// The Egress that applies to it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub egress: Option<String>,
+    /// The source address its traffic leaves with (the node's own for the default path).
+    #[serde(rename = "sourceIP", default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    /// The node that SNATs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub egress_node: Option<String>,
+    /// `default` (node IP), `local` (egress IP held here), `tunnel` (to the holder) or
+    /// `blocked` (selected, but the Egress has no usable IP: dropped, see the Egress status).
+    pub path: String,
+}
+
 /// A manifest (or other source input) that could not be used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InvalidInput {
     /// File (or API path).
     pub origin: String,
     /// The object concerned, when known (`Kind name`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
     /// What is wrong.
     pub message: String,
 }
 
 /// The whole status file of one node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeReport {
     /// The node writing it.
@@ -75,6 +99,8 @@ pub struct NodeReport {
     /// The egress IPs this node holds.
     #[serde(rename = "ownedIPs")]
     pub owned_ips: Vec<String>,
+    /// This node's pods (those with a port) and how their traffic leaves the cluster.
+    pub pods: Vec<PodReport>,
     /// Every Egress, by name.
     pub egresses: Vec<EgressReport>,
     /// Pool usage, by name.
@@ -189,6 +215,7 @@ impl StatusBook {
             converged,
             alive_nodes: view.alive().iter().cloned().collect(),
             owned_ips: owned_ips.iter().map(ToString::to_string).collect(),
+            pods: pod_reports(view),
             egresses,
             pools: plan.pools.clone(),
             invalid: errors
@@ -234,6 +261,66 @@ impl StatusBook {
             self.logged.insert(r.name.clone(), line);
         }
     }
+}
+
+/// The local pods' paths out of the cluster.
+fn pod_reports(view: &ClusterView) -> Vec<PodReport> {
+    let node_view = view.node_view();
+    let node_ip = view
+        .engine()
+        .state()
+        .nodes
+        .get(view.node())
+        .and_then(|n| n.internal_ip());
+    let mut out: Vec<PodReport> = view
+        .ports()
+        .values()
+        .map(|port| {
+            let selected = node_view.pods.iter().find(|p| p.pod == port.pod);
+            let (egress, source_ip, egress_node, path) = match selected {
+                None => (
+                    None,
+                    node_ip.map(|ip| ip.to_string()),
+                    Some(view.node().to_string()),
+                    "default",
+                ),
+                Some(p) => {
+                    let usable =
+                        p.egress_ip.is_some() && p.owner.is_some() && p.egress_id.is_some();
+                    let path = match (usable, p.owned_here) {
+                        (false, _) => "blocked",
+                        (true, true) => "local",
+                        (true, false) if p.owner_ip.is_some() => "tunnel",
+                        (true, false) => "blocked",
+                    };
+                    (
+                        Some(p.egress.clone()),
+                        p.egress_ip.map(|ip| ip.to_string()),
+                        p.owner.clone(),
+                        path,
+                    )
+                }
+            };
+            PodReport {
+                pod: port.pod.to_string(),
+                interface: port.interface.clone(),
+                ips: port.ips.iter().map(ToString::to_string).collect(),
+                egress,
+                source_ip,
+                egress_node,
+                path: path.to_string(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.pod.cmp(&b.pod));
+    out
+}
+
+/// Reads a node's status file.
+pub fn read_report(dir: &Path, node: &str) -> Result<NodeReport, String> {
+    let path = status_path(dir, node);
+    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_norway::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The status file of `node` in `dir`.
@@ -372,6 +459,7 @@ spec:
         );
         let dir = tempfile::tempdir().unwrap();
         let path = write_report(dir.path(), &r).unwrap();
+        assert_eq!(read_report(dir.path(), "node1").unwrap(), r);
         assert_eq!(path, dir.path().join("node1.yaml"));
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.contains("egressIP: 10.105.18.100"), "{text}");

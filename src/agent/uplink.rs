@@ -18,7 +18,7 @@ use ipnetwork::Ipv4Network;
 use netlink_packet_route::address::AddressAttribute;
 use netlink_packet_route::link::LinkFlags;
 use netlink_packet_route::neighbour::{
-    NeighbourAddress, NeighbourAttribute, NeighbourExtFlags, NeighbourState,
+    NeighbourAddress, NeighbourAttribute, NeighbourExtFlags, NeighbourFlags, NeighbourState,
 };
 use rtnetlink::{Handle, LinkUnspec, MulticastGroup, RouteMessageBuilder};
 use tokio::sync::mpsc;
@@ -153,8 +153,14 @@ async fn neighbour(
     Ok((false, None))
 }
 
-/// Checks and repairs the kernel side once.
-pub async fn ensure(handle: &Handle, spec: &UplinkSpec) -> Result<UplinkReport, UplinkError> {
+/// Checks and repairs the kernel side once. With `kick`, an unresolved next hop is probed at
+/// once (`NTF_USE`) instead of at the kernel's next managed-neighbour round (seconds later) — for
+/// when the flows that carry the ARP exchange have just been installed.
+pub async fn ensure(
+    handle: &Handle,
+    spec: &UplinkSpec,
+    kick: bool,
+) -> Result<UplinkReport, UplinkError> {
     let mut report = UplinkReport::default();
     if let Some((index, up)) = link(handle, &spec.int_bridge).await? {
         if !up {
@@ -197,11 +203,18 @@ pub async fn ensure(handle: &Handle, spec: &UplinkSpec) -> Result<UplinkReport, 
     }
     if let Some(hop) = spec.next_hop {
         let (exists, mac) = neighbour(handle, index, hop).await?;
-        if !exists {
+        let probe = kick && mac.is_none();
+        if !exists || probe {
+            let flags = if probe {
+                NeighbourFlags::Use
+            } else {
+                NeighbourFlags::empty()
+            };
             let mut req = handle
                 .neighbours()
                 .add(index, hop)
                 .state(NeighbourState::None)
+                .flags(flags)
                 .replace();
             req.message_mut()
                 .attributes
@@ -216,10 +229,12 @@ pub async fn ensure(handle: &Handle, spec: &UplinkSpec) -> Result<UplinkReport, 
 }
 
 /// Keeps the kernel side as `spec` says, sending every report whose content changed (the first
-/// one always) to `out`, until `out` is closed.
+/// one always) to `out`, until `out` is closed. A unit on `kick` probes an unresolved next hop
+/// at once (see [`ensure`]).
 pub async fn run(
     spec: UplinkSpec,
     out: mpsc::UnboundedSender<UplinkReport>,
+    mut kick: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), UplinkError> {
     let groups = [
         MulticastGroup::Link,
@@ -234,10 +249,11 @@ pub async fn run(
     tokio::spawn(conn);
     let mut last: Option<UplinkReport> = None;
     let mut due = Instant::now();
+    let mut kicked = false;
     loop {
         tokio::select! {
             _ = sleep_until(due) => {
-                match ensure(&handle, &spec).await {
+                match ensure(&handle, &spec, std::mem::take(&mut kicked)).await {
                     Ok(report) => {
                         if report.address_added {
                             tracing::info!(
@@ -260,6 +276,12 @@ pub async fn run(
                     return Ok(());
                 }
                 due = due.min(Instant::now() + SETTLE);
+            }
+            k = kick.recv(), if !kick.is_closed() => {
+                if k.is_some() {
+                    kicked = true;
+                    due = Instant::now();
+                }
             }
             _ = out.closed() => return Ok(()),
         }
