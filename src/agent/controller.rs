@@ -153,7 +153,9 @@ impl Controller {
     }
 
     fn absorb(&mut self, e: Effects) {
-        self.egress_dirty |= e.egress;
+        // A port that appears or goes can change which pods are local (the node view) without
+        // changing any binding, so it also calls for a sync.
+        self.egress_dirty |= e.egress || !e.ports.is_empty();
         self.status_dirty |= e.status || e.egress || !e.ports.is_empty();
         for key in &e.ports {
             self.refresh_pod(key);

@@ -18,7 +18,7 @@ use ipnetwork::Ipv4Network;
 use netlink_packet_route::address::AddressAttribute;
 use netlink_packet_route::link::LinkFlags;
 use netlink_packet_route::neighbour::{
-    NeighbourAddress, NeighbourAttribute, NeighbourExtFlags, NeighbourFlags, NeighbourState,
+    NeighbourAddress, NeighbourAttribute, NeighbourExtFlags, NeighbourMessage, NeighbourState,
 };
 use rtnetlink::{Handle, LinkUnspec, MulticastGroup, RouteMessageBuilder};
 use tokio::sync::mpsc;
@@ -118,7 +118,7 @@ async fn neighbour(
     handle: &Handle,
     index: u32,
     ip: IpAddr,
-) -> Result<(bool, Option<MacAddr>), UplinkError> {
+) -> Result<(Option<NeighbourMessage>, Option<MacAddr>), UplinkError> {
     let entries: Vec<_> = handle
         .neighbours()
         .get()
@@ -148,14 +148,15 @@ async fn neighbour(
             NeighbourAttribute::LinkLayerAddress(l) => <[u8; 6]>::try_from(l.as_slice()).ok(),
             _ => None,
         });
-        return Ok((true, mac.filter(|_| usable).map(MacAddr)));
+        return Ok((Some(n.clone()), mac.filter(|_| usable).map(MacAddr)));
     }
-    Ok((false, None))
+    Ok((None, None))
 }
 
-/// Checks and repairs the kernel side once. With `kick`, an unresolved next hop is probed at
-/// once (`NTF_USE`) instead of at the kernel's next managed-neighbour round (seconds later) — for
-/// when the flows that carry the ARP exchange have just been installed.
+/// Checks and repairs the kernel side once. With `kick`, an unresolved next hop's entry is
+/// deleted and created again, which probes at once instead of at the entry's next retransmit
+/// (a second later; an incomplete entry ignores `NTF_USE`) — for when the flows that carry the
+/// ARP exchange have just been installed.
 pub async fn ensure(
     handle: &Handle,
     spec: &UplinkSpec,
@@ -202,19 +203,18 @@ pub async fn ensure(
             .map_err(err(format!("default route via {gw}")))?;
     }
     if let Some(hop) = spec.next_hop {
-        let (exists, mac) = neighbour(handle, index, hop).await?;
-        let probe = kick && mac.is_none();
-        if !exists || probe {
-            let flags = if probe {
-                NeighbourFlags::Use
-            } else {
-                NeighbourFlags::empty()
-            };
+        let (entry, mac) = neighbour(handle, index, hop).await?;
+        let mut missing = entry.is_none();
+        if let Some(entry) = entry.filter(|_| kick && mac.is_none()) {
+            // Gone already is fine: it is created below.
+            let _ = handle.neighbours().del(entry).execute().await;
+            missing = true;
+        }
+        if missing {
             let mut req = handle
                 .neighbours()
                 .add(index, hop)
                 .state(NeighbourState::None)
-                .flags(flags)
                 .replace();
             req.message_mut()
                 .attributes

@@ -157,3 +157,30 @@ fn coalescing() {
     assert!(coalesce(vec![one.clone(), back]).is_empty());
     assert_eq!(coalesce(vec![one.clone(), one.clone()]), vec![one]);
 }
+
+#[test]
+fn a_pod_without_node_name_gets_its_egress_once_its_port_appears() {
+    let mac = MacAddr([2, 0, 10, 105, 18, 35]);
+    let mut c = Controller::new(test_config("node1", 1), 7, PORTS, Some(mac)).unwrap();
+    let seed = SEED.replace("spec: {nodeName: node1}\n", "");
+    for o in load_yaml(&seed).objects {
+        c.apply(Input::Upsert(Box::new(o)));
+    }
+    c.sync(Instant::now());
+    c.take_changes();
+    // The binding exists before the port does; the port makes the pod local.
+    c.apply(Input::PortUp(PodPort {
+        pod: PodKey::new("default", "web-1"),
+        interface: "p1a".into(),
+        ofport: 10,
+        mac: MacAddr([2, 0, 192, 168, 100, 2]),
+        ips: vec![ip("192.168.100.2")],
+    }));
+    c.sync(Instant::now());
+    c.take_changes();
+    let key = PodKey::new("default", "web-1");
+    assert!(matches!(
+        c.pipeline().choice(&key),
+        crate::egress::pipeline::EgressChoice::Local { .. }
+    ));
+}
