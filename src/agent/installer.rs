@@ -52,6 +52,7 @@ pub fn switch_options() -> SwitchOptions {
         reconnect: true,
         backoff_min: Duration::from_millis(20),
         backoff_max: Duration::from_millis(500),
+        ..SwitchOptions::default()
     }
 }
 
