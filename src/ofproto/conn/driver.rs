@@ -633,7 +633,10 @@ impl<'a> Live<'a> {
                     }
                 }
             }
-            Command::SetTableNames { reply, .. } => refuse(Command::EnableAsync { reply }),
+            // Taken by `turn` before it gets here (the exchange needs the event loop).
+            Command::SetTableNames { reply, .. } => {
+                let _ = reply.send(Err(ProtocolError::UnknownOperation.into()));
+            }
         }
     }
 
@@ -750,10 +753,7 @@ fn attach_requests(result: Result<Reply, ConnError>, msgs: &[Message]) -> Result
 /// An encode error for the bundle message at `index`.
 fn at_index(e: ConnError, index: usize) -> ConnError {
     match e {
-        ConnError::Encode(e) => ConnError::Protocol(ProtocolError::UnexpectedReply {
-            request: "bundle add",
-            got: format!("message #{} cannot be encoded: {e}", index + 1),
-        }),
+        ConnError::Encode(error) => ConnError::BadMessage { index, error },
         other => other,
     }
 }

@@ -210,6 +210,14 @@ pub enum ConnError {
     /// A message could not be encoded for the negotiated version.
     #[error("cannot encode message: {0}")]
     Encode(#[from] EncodeError),
+    /// The message at `index` of a bundle could not be encoded; the bundle was discarded.
+    #[error("message #{} cannot be encoded: {error}", .index + 1)]
+    BadMessage {
+        /// Position in the bundle.
+        index: usize,
+        /// Why.
+        error: EncodeError,
+    },
 }
 
 impl From<SwitchError> for ConnError {

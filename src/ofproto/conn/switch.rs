@@ -339,6 +339,7 @@ impl Switch {
             key,
             buf: Vec::with_capacity(ADD_CHUNK),
             sent: 0,
+            ended: false,
         })
     }
 
@@ -437,14 +438,14 @@ impl Switch {
 
 /// An open bundle being filled. Messages are passed to the driver in chunks as they are added
 /// (the adds go out while the caller is still producing); nothing is applied before
-/// [`Bundle::commit`]. Dropping it without committing leaves the bundle to be discarded when
-/// the connection closes; call [`Bundle::discard`] to drop it at once.
+/// [`Bundle::commit`]. Dropping it without committing discards it.
 #[derive(Debug)]
 pub struct Bundle {
     switch: Switch,
     key: u64,
     buf: Vec<Message>,
     sent: usize,
+    ended: bool,
 }
 
 impl Bundle {
@@ -498,6 +499,7 @@ impl Bundle {
     /// the error names the failing message.
     pub async fn commit(mut self) -> Result<(), ConnError> {
         self.flush().await?;
+        self.ended = true;
         let key = self.key;
         match self
             .switch
@@ -514,7 +516,8 @@ impl Bundle {
     }
 
     /// Discards the bundle.
-    pub async fn discard(self) -> Result<(), ConnError> {
+    pub async fn discard(mut self) -> Result<(), ConnError> {
+        self.ended = true;
         let key = self.key;
         self.switch
             .ask("bundle discard", |reply| Command::BundleEnd {
@@ -524,6 +527,21 @@ impl Bundle {
             })
             .await
             .map(|_| ())
+    }
+}
+
+impl Drop for Bundle {
+    fn drop(&mut self) {
+        if !self.ended {
+            // Best effort: if the driver's queue is full the bundle is discarded when the
+            // connection closes instead.
+            let (reply, _) = oneshot::channel();
+            let _ = self.switch.commands.try_send(Command::BundleEnd {
+                key: self.key,
+                commit: false,
+                reply,
+            });
+        }
     }
 }
 
