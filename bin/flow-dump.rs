@@ -202,7 +202,9 @@ async fn run(cli: Cli, sort: Vec<SortKey>) -> Result<ExitCode, BoxError> {
                 sort,
             };
             let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            // Streamed reply messages (~90 kB of text each) bypass a 64 kB buffer; single lines
+            // of the collecting path are buffered.
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
             match dump_flows(&sw, req, &opts, &mut out).await {
                 Ok(_) => Ok(ExitCode::SUCCESS),
                 Err(OfctlError::Io { error, .. })
