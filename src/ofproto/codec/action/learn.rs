@@ -223,7 +223,7 @@ fn decode_specs(r: &mut Reader<'_>) -> Result<Vec<LearnSpec>, ActErr> {
             let raw = r.bytes(src_len, "learn immediate")?;
             let n_bytes = n_bits.div_ceil(8) as usize;
             let v = Value::from_slice(&raw[raw.len() - n_bytes..])
-                .ok_or(bad("learn immediate width", n_bits as u64))?;
+                .ok_or_else(|| bad("learn immediate width", n_bits as u64))?;
             Err(v)
         } else {
             Ok(read_subfield(r, n_bits)?)

@@ -298,7 +298,8 @@ pub(crate) fn decode_list(
             value: depth as u64,
         });
     }
-    let mut out = Vec::new();
+    // Actions are at least 8 bytes and typically 16-24: one allocation for the common case.
+    let mut out = Vec::with_capacity((r.remaining() / 16).min(32));
     while !r.is_empty() {
         let len = r.peek_u16(2, "action length")? as usize;
         if len < 8 || len % 8 != 0 {

@@ -37,7 +37,7 @@ pub(crate) fn decode(ty: u16, bytes: &[u8], version: Version) -> Result<Action, 
         OUTPUT => {
             fixed_len(bytes, 16, "OFPAT_OUTPUT")?;
             let raw = be32(bytes, 4);
-            let port = PortNo::from_ofp11(raw).ok_or(bad("output port", raw as u64))?;
+            let port = PortNo::from_ofp11(raw).ok_or_else(|| bad("output port", raw as u64))?;
             check_output_port(port)?;
             Ok(Action::Output {
                 port,
@@ -118,10 +118,11 @@ pub(crate) fn read_value_mask(
     masked: bool,
 ) -> Result<(Value, Option<Value>), ActErr> {
     let n = field.n_bytes();
-    let value =
-        Value::from_slice(r.bytes(n, "field value")?).ok_or(bad("field width", n as u64))?;
+    let value = Value::from_slice(r.bytes(n, "field value")?)
+        .ok_or_else(|| bad("field width", n as u64))?;
     let mask = if masked {
-        let m = Value::from_slice(r.bytes(n, "field mask")?).ok_or(bad("field width", n as u64))?;
+        let m = Value::from_slice(r.bytes(n, "field mask")?)
+            .ok_or_else(|| bad("field width", n as u64))?;
         if !value.and(&m.not()).is_zero() {
             return Err(bad("field value bits outside mask", field as u64));
         }

@@ -14,6 +14,7 @@ use super::super::buf::Reader;
 use super::super::field::{Field, HeaderAssign, OxmHeader};
 use super::super::{DecodeError, EncodeError, Version};
 use bytes::{BufMut, BytesMut};
+use std::sync::OnceLock;
 
 /// A bit range of a field: `field[ofs..ofs + n_bits]` (bit 0 is the least significant).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -118,21 +119,80 @@ pub(crate) fn bad(what: &'static str, value: u64) -> ActErr {
     ActErr::Bad(DecodeError::BadValue { what, value })
 }
 
+/// A header assignment known to the field table: the field and its unmasked `oxm_length`.
+type Known = (Field, u8);
+
+/// Constant-time lookup of wire headers (the field table is a few hundred entries; a linear
+/// scan per header dominated decoding).
+struct HeaderIndex {
+    /// Classes 0x0000, 0x0001, 0x8000, 0x8001 indexed by field number.
+    common: [[Option<Known>; 128]; 4],
+    /// Other classes (experimenter, ERICOXM): `(class, field, experimenter)`.
+    other: Vec<(u16, u8, u32, Known)>,
+}
+
+fn common_slot(class: u16) -> Option<usize> {
+    match class {
+        0x0000 => Some(0),
+        0x0001 => Some(1),
+        0x8000 => Some(2),
+        0x8001 => Some(3),
+        _ => None,
+    }
+}
+
+fn header_index() -> &'static HeaderIndex {
+    static INDEX: OnceLock<HeaderIndex> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut idx = HeaderIndex {
+            common: [[None; 128]; 4],
+            other: Vec::new(),
+        };
+        for field in Field::all() {
+            for h in field.info().headers {
+                let known = (field, h.header(false).length());
+                match common_slot(h.class) {
+                    Some(c) => {
+                        let slot = &mut idx.common[c][(h.field & 0x7f) as usize];
+                        if slot.is_none() {
+                            *slot = Some(known);
+                        }
+                    }
+                    None => idx.other.push((h.class, h.field, h.experimenter, known)),
+                }
+            }
+        }
+        idx
+    })
+}
+
 /// Looks up `header` (and `experimenter` for class 0xffff), requiring the length to match the
 /// assignment as `nxm_field_by_header` does.
 pub(crate) fn lookup(header: OxmHeader, experimenter: u32) -> Result<HeaderLookup, DecodeError> {
-    let Some(field) = Field::from_header(header, experimenter) else {
-        return Ok(HeaderLookup::Unknown);
+    let idx = header_index();
+    let (class, field) = (header.class(), header.field());
+    let known = match common_slot(class) {
+        Some(c) => idx.common[c][field as usize],
+        None => idx
+            .other
+            .iter()
+            .find(|(cl, f, e, _)| {
+                *cl == class && *f == field && (class != 0xffff || *e == experimenter)
+            })
+            .map(|(_, _, _, k)| *k),
     };
-    let Some(assign) = field.info().headers.iter().find(|h| {
-        h.class == header.class()
-            && h.field == header.field()
-            && (h.class != 0xffff || h.experimenter == experimenter)
-    }) else {
+    let Some((field, length)) = known else {
         return Ok(HeaderLookup::Unknown);
     };
     let masked = header.has_mask();
-    if assign.header(masked).length() != header.length() {
+    let want = if !masked {
+        length
+    } else if header.is_experimenter() {
+        4 + (length - 4) * 2
+    } else {
+        length * 2
+    };
+    if want != header.length() {
         return Err(DecodeError::BadValue {
             what: "field header length",
             value: header.0 as u64,
@@ -197,7 +257,7 @@ pub(crate) fn put_assign(out: &mut BytesMut, assign: &HeaderAssign, masked: bool
 
 /// The header assignment used in Nicira extension actions (`nx_put_mff_header(.., 0, ..)`).
 pub(crate) fn nxm_assign(field: Field) -> Result<&'static HeaderAssign, EncodeError> {
-    field.nxm_header().ok_or(EncodeError::BadValue {
+    field.nxm_header().ok_or_else(|| EncodeError::BadValue {
         what: "field",
         problem: format!("{} has no OXM/NXM header", field.name()),
     })
@@ -208,10 +268,12 @@ pub(crate) fn oxm_assign(
     field: Field,
     version: Version,
 ) -> Result<&'static HeaderAssign, EncodeError> {
-    field.header_for(version).ok_or(EncodeError::BadValue {
-        what: "field",
-        problem: format!("{} has no OXM/NXM header", field.name()),
-    })
+    field
+        .header_for(version)
+        .ok_or_else(|| EncodeError::BadValue {
+            what: "field",
+            problem: format!("{} has no OXM/NXM header", field.name()),
+        })
 }
 
 /// The 32-bit NXM header of `field` (`nxm_header_from_mff`), for actions that cannot carry a

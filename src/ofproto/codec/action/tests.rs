@@ -198,3 +198,13 @@ fn instructions_validate_like_ovs() {
         vec![Instruction::Meter(1)]
     );
 }
+
+#[test]
+fn actions_stay_small() {
+    // Large variants are boxed so a Vec<Action> stays compact.
+    assert!(
+        std::mem::size_of::<Action>() <= 48,
+        "{}",
+        std::mem::size_of::<Action>()
+    );
+}

@@ -42,3 +42,40 @@ fn simple_round_trips() {
         "meter:1,output:2,goto_table:3"
     );
 }
+
+#[test]
+fn port_and_table_names_both_ways() {
+    use crate::ofproto::codec::port::{PortNames, PortNo};
+    use crate::ofproto::text::TableNames;
+    let mut ports = PortNames::new();
+    ports.insert(PortNo(3), "antrea-gw0");
+    ports.insert(PortNo(4), "p1");
+    let mut tables = TableNames::new();
+    tables.insert(20, "EgressMark");
+    tables.insert(30, "L2ForwardingCalc");
+    let ctx = TextContext {
+        version: Version::Of15,
+        ports: Some(&ports),
+        tables: Some(&tables),
+    };
+    let text = "output:\"antrea-gw0\",p1,resubmit(p1,EgressMark),enqueue:p1:5,\
+                ct(commit,table=L2ForwardingCalc,zone=65520),\
+                learn(table=EgressMark,in_port=p1),bundle(eth_src,0,hrw,ofport,members:p1,3),\
+                goto_table:L2ForwardingCalc";
+    let ins = parse_instructions(text, &ctx).unwrap();
+    let mut out = String::new();
+    format_instructions(&ins, &ctx, &mut out);
+    assert_eq!(
+        out,
+        "output:\"antrea-gw0\",output:p1,resubmit(p1,EgressMark),set_queue:5,output:p1,pop_queue,\
+         ct(commit,table=L2ForwardingCalc,zone=65520),learn(table=EgressMark,in_port=p1),\
+         bundle(eth_src,0,hrw,ofport,members:p1,\"antrea-gw0\"),goto_table:L2ForwardingCalc"
+    );
+    // Without names the numbers come out.
+    let mut plain = String::new();
+    format_instructions(&ins, &TextContext::new(Version::Of15), &mut plain);
+    assert!(
+        plain.contains("resubmit(4,20)") && plain.ends_with("goto_table:30"),
+        "{plain}"
+    );
+}
