@@ -371,3 +371,48 @@ async fn errors_are_one_clear_line_and_nothing_is_applied() {
     let tried = sb.dir().join("br-nope.mgmt");
     assert!(err.contains(&tried.display().to_string()), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_and_unix_targets_reach_the_same_bridge() {
+    let _serial = serial().await;
+    let sb = setup();
+    // A passive OpenFlow TCP listener on the loopback of the sandbox's own namespace (both
+    // tools run inside it through `Sandbox::command`).
+    let ns = sb.netns().expect("sandbox namespace").to_owned();
+    sandbox_run(&["ip", "netns", "exec", &ns, "ip", "link", "set", "lo", "up"]);
+    sb.vsctl(&["set-controller", BR, "ptcp:16653:127.0.0.1"])
+        .unwrap();
+    ofctl(&sb, &["add-flow", BR, "priority=7,reg3=9,actions=drop"]);
+    let tcp = "tcp:127.0.0.1:16653";
+    let unix = sb.of_target(BR);
+    let wait = std::time::Instant::now();
+    let theirs = loop {
+        match sb.ofctl(&["-O", "OpenFlow13", "--no-stats", "dump-flows", tcp]) {
+            Ok(out) => break out,
+            Err(e) if wait.elapsed() < std::time::Duration::from_secs(60) => {
+                let _ = e;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => panic!("ovs-ofctl over tcp: {e}"),
+        }
+    };
+    assert!(
+        theirs.ends_with("priority=7,reg3=0x9 actions=drop\n"),
+        "{theirs}"
+    );
+    for target in [tcp, unix.as_str(), BR] {
+        let ours = flow_dump(
+            &sb,
+            &["-O", "OpenFlow13", "--no-stats", "dump-flows", target],
+        );
+        assert_eq!(stdout_ok(target, &ours), theirs, "{target}");
+    }
+}
+
+fn sandbox_run(args: &[&str]) {
+    let st = std::process::Command::new(args[0])
+        .args(&args[1..])
+        .status()
+        .expect("spawn");
+    assert!(st.success(), "{args:?}");
+}
