@@ -153,14 +153,16 @@ impl Match {
             }
             f => self.put(f, v, m),
         }
-        if add_ethernet_prereq
-            && field.info().prereq != Prereq::None
-            && self.bits(Field::PacketType).1 == 0
-        {
-            self.put(Field::PacketType, 0, 0xffff_ffff);
-        }
         if field.info().prereq != Prereq::None {
-            self.drop_implied_packet_type();
+            let implied = self
+                .entries
+                .iter()
+                .any(|e| e.field.info().prereq != Prereq::None);
+            if add_ethernet_prereq && !implied && self.bits(Field::PacketType).1 == 0 {
+                self.put(Field::PacketType, 0, 0xffff_ffff);
+            } else {
+                self.drop_implied_packet_type();
+            }
         }
         if field == Field::PacketType {
             self.drop_implied_packet_type();
