@@ -31,6 +31,8 @@ pub mod garp;
 pub mod harness;
 pub mod http;
 pub mod installer;
+#[cfg(feature = "kube")]
+pub mod k8s;
 pub mod manifest;
 pub mod metrics;
 pub mod ovs_watch;

@@ -1,0 +1,168 @@
+//! The Kubernetes source task: five kube watchers (Namespaces, Nodes, Pods on this node,
+//! ExternalIPPools, Egresses) merged into one stream of [`Input`]s for the controller — the same
+//! inputs the manifest directory produces, so the controller cannot tell them apart.
+//!
+//! Why only this node's Pods (field selector `spec.nodeName=<node>`): a pod's traffic is
+//! classified on its own node (selected → SNAT here or tunnel to the owner; not selected → node
+//! IP), and the owner of an egress IP receives remote pods' packets already tunnelled with the
+//! egress id, so it needs nothing about them. IP allocation, election and status depend on
+//! Egresses, pools, nodes and liveness only, never on pods. So no agent needs another node's pods,
+//! and watching only local ones keeps each agent's memory and the API server's fan-out
+//! proportional to the node, not the cluster. Namespaces (labels for `namespaceSelector`) and
+//! Nodes (labels for pool `nodeSelector`s, transport IPs for tunnels, readiness) are needed
+//! cluster-wide.
+//!
+//! Resilience is kube-runtime's watcher: list, then watch from the list's `resourceVersion`,
+//! resume from the last seen version (bookmarks keep it fresh) when a watch ends or breaks, and
+//! relist on `410 Gone`; errors are retried with backoff. [`KindMirror`] turns every relist into
+//! a diff, so deletions during an outage are not lost. [`Input::SourceSynced`] is sent once every
+//! kind has been listed completely once.
+
+use ::kube::api::{Api, DynamicObject};
+use ::kube::runtime::watcher::{self, Event};
+use ::kube::runtime::WatchStreamExt;
+use ::kube::Client;
+use futures::stream::{self, BoxStream, StreamExt};
+use tokio::sync::mpsc;
+
+use super::super::source::{Input, Kind};
+use super::mirror::{KindMirror, MirrorOutput};
+use super::resources::{api_resource, WATCHED};
+
+/// The source name in [`Input::SourceErrors`] and [`Input::SourceSynced`].
+pub const SOURCE: &str = "kubernetes";
+
+/// What the source watches.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    /// This node's name (`NODE_NAME` from the downward API): only its Pods are watched.
+    pub node_name: String,
+    /// Server-side timeout of each watch call in seconds (kube's default 290 when `None`).
+    pub watch_timeout: Option<u32>,
+}
+
+/// The field selector for the Pods of `node`.
+pub fn pod_field_selector(node: &str) -> String {
+    format!("spec.nodeName={node}")
+}
+
+fn watcher_for(
+    client: &Client,
+    cfg: &SourceConfig,
+    kind: Kind,
+) -> BoxStream<'static, (Kind, watcher::Result<Event<DynamicObject>>)> {
+    let api: Api<DynamicObject> = Api::all_with(client.clone(), &api_resource(kind));
+    let mut wc = watcher::Config::default();
+    if kind == Kind::Pod {
+        wc = wc.fields(&pod_field_selector(&cfg.node_name));
+    }
+    if let Some(t) = cfg.watch_timeout {
+        wc = wc.timeout(t);
+    }
+    watcher::watcher(api, wc)
+        .default_backoff()
+        .map(move |e| (kind, e))
+        .boxed()
+}
+
+/// The per-kind mirrors and the sync bookkeeping, fed one watcher event at a time.
+#[derive(Debug)]
+pub struct SourceState {
+    mirrors: Vec<KindMirror>,
+    announced_sync: bool,
+}
+
+impl Default for SourceState {
+    fn default() -> Self {
+        SourceState::new()
+    }
+}
+
+impl SourceState {
+    /// Mirrors for every watched kind, nothing known yet.
+    pub fn new() -> SourceState {
+        SourceState {
+            mirrors: WATCHED.iter().map(|k| KindMirror::new(*k)).collect(),
+            announced_sync: false,
+        }
+    }
+
+    /// The mirror of `kind`.
+    pub fn mirror(&self, kind: Kind) -> Option<&KindMirror> {
+        self.mirrors.iter().find(|m| m.kind() == kind)
+    }
+
+    /// Whether every kind has been listed once.
+    pub fn is_synced(&self) -> bool {
+        self.mirrors.iter().all(KindMirror::is_synced)
+    }
+
+    /// Applies one watcher event of `kind` and returns the inputs to send, in order.
+    pub fn on_event(&mut self, kind: Kind, event: Event<DynamicObject>) -> Vec<Input> {
+        let Some(mirror) = self.mirrors.iter_mut().find(|m| m.kind() == kind) else {
+            return Vec::new();
+        };
+        let out = match event {
+            Event::Init => {
+                mirror.init();
+                MirrorOutput::default()
+            }
+            Event::InitApply(o) => {
+                mirror.init_apply(&o);
+                MirrorOutput::default()
+            }
+            Event::InitDone => mirror.init_done(),
+            Event::Apply(o) => mirror.apply(&o),
+            Event::Delete(o) => mirror.delete(&o),
+        };
+        let mut inputs = out.changes;
+        if out.errors_changed {
+            inputs.push(self.errors_input());
+        }
+        if out.first_sync && !self.announced_sync && self.is_synced() {
+            self.announced_sync = true;
+            inputs.push(Input::SourceSynced(SOURCE));
+        }
+        inputs
+    }
+
+    /// Every rejected object of every kind, as one input.
+    pub fn errors_input(&self) -> Input {
+        let mut errors: Vec<_> = self
+            .mirrors
+            .iter()
+            .flat_map(|m| m.errors().cloned())
+            .collect();
+        errors.sort();
+        Input::SourceErrors {
+            source: SOURCE,
+            errors,
+        }
+    }
+}
+
+/// Runs the source until the controller's receiver is dropped. Watch errors are logged and
+/// retried (with backoff) forever: an unreachable API server delays the first sync, it never
+/// ends the agent.
+pub async fn run(client: Client, cfg: SourceConfig, tx: mpsc::Sender<Input>) {
+    let streams: Vec<_> = WATCHED
+        .iter()
+        .map(|k| watcher_for(&client, &cfg, *k))
+        .collect();
+    let mut events = stream::select_all(streams);
+    let mut state = SourceState::new();
+    while let Some((kind, event)) = events.next().await {
+        let event = match event {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(kind = kind.as_str(), "kubernetes watch: {e}");
+                continue;
+            }
+        };
+        for input in state.on_event(kind, event) {
+            if tx.send(input).await.is_err() {
+                return;
+            }
+        }
+    }
+}
