@@ -3,15 +3,13 @@
 //! writer) — the wiring the agent's controller does.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use ovs_egress::agent::cluster::ClusterView;
 use ovs_egress::agent::config::{AgentConfig, Settings};
-use ovs_egress::agent::k8s::source::{self, SourceConfig, SOURCE};
-use ovs_egress::agent::k8s::status::plan_writes;
-use ovs_egress::agent::k8s::writer::StatusWriter;
+use ovs_egress::agent::k8s::source::SourceConfig;
+use ovs_egress::agent::k8s::KubeHandle;
 use ovs_egress::agent::source::Input;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use super::FakeApiServer;
 
@@ -50,34 +48,19 @@ impl Drop for TestAgent {
 impl TestAgent {
     /// Starts the source (and the status writer if `write_status`) of node `node`.
     pub fn start(server: &FakeApiServer, node: &str, k: u8, write_status: bool) -> TestAgent {
-        let client = server.client();
         let view = Arc::new(Mutex::new(ClusterView::new(&agent_config(node, k))));
         let inputs = Arc::new(Mutex::new(Vec::new()));
         let (tx, mut rx) = mpsc::channel::<Input>(1024);
-        let (wtx, wrx) = watch::channel(Vec::new());
-        let mut tasks = vec![tokio::spawn(source::run(
-            client.clone(),
-            SourceConfig {
-                node_name: node.into(),
-                watch_timeout: None,
-            },
-            tx,
-        ))];
-        if write_status {
-            let writer = StatusWriter::new(client, node);
-            tasks.push(tokio::spawn(writer.run(wrx, Duration::from_millis(100))));
-        }
-        let (v, log, name) = (view.clone(), inputs.clone(), node.to_string());
-        tasks.push(tokio::spawn(async move {
+        let handle = KubeHandle::spawn(server.client(), SourceConfig::new(node), tx, write_status);
+        let (v, log) = (view.clone(), inputs.clone());
+        let tasks = vec![tokio::spawn(async move {
             while let Some(input) = rx.recv().await {
                 let mut view = v.lock().unwrap();
                 log.lock().unwrap().push(input.clone());
                 view.apply(input);
-                if view.is_synced(SOURCE) {
-                    wtx.send_replace(plan_writes(view.engine(), &name));
-                }
+                handle.after_apply(&view);
             }
-        }));
+        })];
         TestAgent {
             node: node.into(),
             view,

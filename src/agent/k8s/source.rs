@@ -18,14 +18,20 @@
 //! a diff, so deletions during an outage are not lost. [`Input::SourceSynced`] is sent once every
 //! kind has been listed completely once.
 
+use std::collections::BTreeSet;
+use std::time::Duration;
+
 use ::kube::api::{Api, DynamicObject};
 use ::kube::runtime::watcher::{self, Event};
 use ::kube::runtime::WatchStreamExt;
 use ::kube::Client;
 use futures::stream::{self, BoxStream, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+
+use crate::egress::model::Timestamp;
 
 use super::super::source::{Input, Kind};
+use super::liveness::KubeLiveness;
 use super::mirror::{KindMirror, MirrorOutput};
 use super::resources::{api_resource, WATCHED};
 
@@ -39,6 +45,21 @@ pub struct SourceConfig {
     pub node_name: String,
     /// Server-side timeout of each watch call in seconds (kube's default 290 when `None`).
     pub watch_timeout: Option<u32>,
+    /// How long a Node may be not `Ready` before Kubernetes' opinion counts as "down"
+    /// ([`super::liveness`]).
+    pub not_ready_grace: Duration,
+}
+
+impl SourceConfig {
+    /// Defaults for `node`: kube's watch timeout, 40 s grace (the node lifecycle controller's
+    /// own default before it marks a node `Unknown`).
+    pub fn new(node: &str) -> SourceConfig {
+        SourceConfig {
+            node_name: node.to_string(),
+            watch_timeout: None,
+            not_ready_grace: Duration::from_secs(40),
+        }
+    }
 }
 
 /// The field selector for the Pods of `node`.
@@ -70,21 +91,28 @@ fn watcher_for(
 pub struct SourceState {
     mirrors: Vec<KindMirror>,
     announced_sync: bool,
-}
-
-impl Default for SourceState {
-    fn default() -> Self {
-        SourceState::new()
-    }
+    liveness: KubeLiveness,
 }
 
 impl SourceState {
-    /// Mirrors for every watched kind, nothing known yet.
-    pub fn new() -> SourceState {
+    /// Mirrors for every watched kind, nothing known yet; nodes not `Ready` for longer than
+    /// `grace_secs` are reported down by [`SourceState::kube_down`].
+    pub fn new(grace_secs: i64) -> SourceState {
         SourceState {
             mirrors: WATCHED.iter().map(|k| KindMirror::new(*k)).collect(),
             announced_sync: false,
+            liveness: KubeLiveness::new(grace_secs),
         }
+    }
+
+    /// Kubernetes' liveness view (from the Nodes' `Ready` conditions).
+    pub fn liveness(&self) -> &KubeLiveness {
+        &self.liveness
+    }
+
+    /// The nodes Kubernetes declares down at `now` (see [`super::liveness`]).
+    pub fn kube_down(&self, now: Timestamp) -> BTreeSet<String> {
+        self.liveness.down(now)
     }
 
     /// The mirror of `kind`.
@@ -99,6 +127,18 @@ impl SourceState {
 
     /// Applies one watcher event of `kind` and returns the inputs to send, in order.
     pub fn on_event(&mut self, kind: Kind, event: Event<DynamicObject>) -> Vec<Input> {
+        if kind == Kind::Node {
+            match &event {
+                Event::Apply(o) | Event::InitApply(o) => {
+                    self.liveness
+                        .observe_node(&serde_json::to_value(o).unwrap_or_default());
+                }
+                Event::Delete(o) => self
+                    .liveness
+                    .forget_node(o.metadata.name.as_deref().unwrap_or("")),
+                Event::Init | Event::InitDone => {}
+            }
+        }
         let Some(mirror) = self.mirrors.iter_mut().find(|m| m.kind() == kind) else {
             return Vec::new();
         };
@@ -143,15 +183,42 @@ impl SourceState {
 
 /// Runs the source until the controller's receiver is dropped. Watch errors are logged and
 /// retried (with backoff) forever: an unreachable API server delays the first sync, it never
-/// ends the agent.
-pub async fn run(client: Client, cfg: SourceConfig, tx: mpsc::Sender<Input>) {
+/// ends the agent. `kube_down` receives the nodes Kubernetes declares down (updated on Node
+/// events and when a grace period runs out), for the membership layer to combine with gossip
+/// ([`super::liveness::combine`]).
+pub async fn run(
+    client: Client,
+    cfg: SourceConfig,
+    tx: mpsc::Sender<Input>,
+    kube_down: watch::Sender<BTreeSet<String>>,
+) {
     let streams: Vec<_> = WATCHED
         .iter()
         .map(|k| watcher_for(&client, &cfg, *k))
         .collect();
     let mut events = stream::select_all(streams);
-    let mut state = SourceState::new();
-    while let Some((kind, event)) = events.next().await {
+    let grace = i64::try_from(cfg.not_ready_grace.as_secs()).unwrap_or(i64::MAX);
+    let mut state = SourceState::new(grace);
+    loop {
+        let now = crate::agent::status::now();
+        kube_down.send_if_modified(|down| {
+            let new = state.kube_down(now);
+            let changed = *down != new;
+            *down = new;
+            changed
+        });
+        let wake = state
+            .liveness()
+            .next_change(now)
+            .map(|t| u64::try_from(t.unix_secs() - now.unix_secs()).unwrap_or(0))
+            .unwrap_or(3600);
+        let next = tokio::select! {
+            next = events.next() => next,
+            _ = tokio::time::sleep(Duration::from_secs(wake)) => continue,
+        };
+        let Some((kind, event)) = next else {
+            return;
+        };
         let event = match event {
             Ok(e) => e,
             Err(e) => {
