@@ -258,3 +258,67 @@ fn kubernetes_liveness_waits_for_the_grace_and_vetoes_gossip() {
         "this node is always alive"
     );
 }
+
+fn deploy_docs(file: &str) -> Vec<serde_json::Value> {
+    let path = format!("{}/deploy/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_norway::Deserializer::from_str(&text)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect()
+}
+
+#[test]
+fn deploy_manifests_match_the_code() {
+    use ovs_egress::agent::config::Settings;
+    use ovs_egress::agent::k8s::resources::api_resource;
+    use ovs_egress::agent::source::Kind;
+
+    // The CRDs serve exactly the resources the watchers and writers address.
+    let crds = deploy_docs("crds.yaml");
+    for kind in [Kind::Egress, Kind::ExternalIPPool] {
+        let res = api_resource(kind);
+        let crd = crds
+            .iter()
+            .find(|c| c["spec"]["names"]["kind"] == res.kind.as_str())
+            .unwrap();
+        assert_eq!(
+            crd["metadata"]["name"],
+            format!("{}.{}", res.plural, res.group)
+        );
+        assert_eq!(crd["spec"]["group"], res.group.as_str());
+        assert_eq!(crd["spec"]["scope"], "Cluster");
+        assert_eq!(crd["spec"]["names"]["plural"], res.plural.as_str());
+        let v = &crd["spec"]["versions"][0];
+        assert_eq!(v["name"], res.version.as_str());
+        assert!(v["served"].as_bool().unwrap() && v["storage"].as_bool().unwrap());
+        assert!(v["subresources"]["status"].is_object());
+    }
+
+    // The ConfigMap holds a configuration file the agent parses.
+    let cm = &deploy_docs("configmap.yaml")[0];
+    let file = cm["data"]["ovs-egress.yaml"].as_str().unwrap();
+    Settings::from_yaml(file).unwrap();
+
+    // The DaemonSet: service account of rbac.yaml, host network, privileged, NODE_NAME.
+    let sa = deploy_docs("rbac.yaml")
+        .into_iter()
+        .find(|d| d["kind"] == "ServiceAccount")
+        .unwrap();
+    let ds = &deploy_docs("daemonset.yaml")[0];
+    let pod = &ds["spec"]["template"]["spec"];
+    assert_eq!(ds["metadata"]["namespace"], sa["metadata"]["namespace"]);
+    assert_eq!(pod["serviceAccountName"], sa["metadata"]["name"]);
+    assert_eq!(pod["hostNetwork"], true);
+    let c = &pod["containers"][0];
+    assert_eq!(c["securityContext"]["privileged"], true);
+    let env = c["env"].as_array().unwrap();
+    let node_name = env.iter().find(|e| e["name"] == "NODE_NAME").unwrap();
+    assert_eq!(
+        node_name["valueFrom"]["fieldRef"]["fieldPath"],
+        "spec.nodeName"
+    );
+    assert_eq!(
+        pod["volumes"][0]["configMap"]["name"],
+        cm["metadata"]["name"]
+    );
+}
