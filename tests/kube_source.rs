@@ -8,7 +8,7 @@
 mod kube_support;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ovs_egress::agent::cluster::ClusterView;
 use ovs_egress::agent::k8s::status::{plan_writes, EgressStatusWrite, Write};
@@ -19,7 +19,7 @@ use ovs_egress::egress::conditions::EgressCondition;
 use ovs_egress::egress::model::{load_values, PodKey, Timestamp};
 use serde_json::{json, Value};
 
-use kube_support::agent::{agent_config, TestAgent};
+use kube_support::agent::{agent_config, controller, demo_config, TestAgent};
 use kube_support::store::RequestRecord;
 use kube_support::{wait_for, FakeApiServer};
 
@@ -73,7 +73,9 @@ fn reference_view(server: &FakeApiServer, node: &str, k: u8) -> ClusterView {
 }
 
 fn synced(a: &TestAgent) -> bool {
-    a.view().is_synced(ovs_egress::agent::k8s::source::SOURCE)
+    a.ctl()
+        .view()
+        .is_synced(ovs_egress::agent::k8s::source::SOURCE)
 }
 
 fn count(server: &FakeApiServer, verb: &str, resource: &str) -> usize {
@@ -158,7 +160,7 @@ async fn converge_status(server: &FakeApiServer, agents: &[TestAgent]) {
     wait_for(60, "no status write left to do", || {
         agents
             .iter()
-            .all(|a| plan_writes(a.view().engine(), &a.node).is_empty())
+            .all(|a| plan_writes(a.ctl().view().engine(), &a.node).is_empty())
     })
     .await;
 }
@@ -171,7 +173,8 @@ async fn seed_through_the_api_gives_the_manifest_directorys_state_and_status() {
     converge_status(&server, &agents).await;
 
     for (k, a) in agents.iter().enumerate() {
-        let api = a.view();
+        let ctl = a.ctl();
+        let api = ctl.view();
         let files = manifest_view(&a.node, k as u8);
         // The controller's inputs to the pipeline: identical.
         assert_eq!(api.node_view(), files.node_view(), "{}: node view", a.node);
@@ -193,7 +196,7 @@ async fn seed_through_the_api_gives_the_manifest_directorys_state_and_status() {
                 .map(|(p, e)| (p.clone(), e.clone()))
                 .collect()
         };
-        assert_eq!(local(&api), local(&files), "{}: local bindings", a.node);
+        assert_eq!(local(api), local(&files), "{}: local bindings", a.node);
         assert!(api.source_errors().is_empty(), "{:?}", api.source_errors());
         // Only this node's pods were fetched (field selector).
         assert!(api
@@ -268,7 +271,8 @@ async fn a_watch_cut_mid_stream_resumes_from_its_version_without_missing_updates
         .filter(|r| r.verb == "watch")
         .count();
     let bound = |a: &TestAgent, pod: &str| {
-        a.view()
+        a.ctl()
+            .view()
             .engine()
             .computed()
             .pod_egress
@@ -304,6 +308,7 @@ async fn a_watch_cut_mid_stream_resumes_from_its_version_without_missing_updates
         bound(&agent, "stage-impostor").as_deref() == Some("egress-antrea-test")
             && bound(&agent, "late").as_deref() == Some("egress-antrea-test")
             && !agent
+                .ctl()
                 .view()
                 .engine()
                 .computed()
@@ -330,8 +335,11 @@ async fn a_watch_cut_mid_stream_resumes_from_its_version_without_missing_updates
         "every watch was re-opened"
     );
     let reference = reference_view(&server, "node-b", 1);
-    assert_eq!(agent.view().node_view(), reference.node_view());
-    assert_eq!(agent.view().engine().plan(), reference.engine().plan());
+    assert_eq!(agent.ctl().view().node_view(), reference.node_view());
+    assert_eq!(
+        agent.ctl().view().engine().plan(),
+        reference.engine().plan()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,7 +362,8 @@ async fn gone_410_relists_and_applies_deletions_missed_meanwhile() {
     server.thaw();
 
     wait_for(30, "relist converged", || {
-        let v = agent.view();
+        let ctl = agent.ctl();
+        let v = ctl.view();
         let s = v.engine().state();
         !s.pods.contains_key(&PodKey::new("default", "test-1"))
             && !s.egresses.contains_key("egress-staging")
@@ -384,8 +393,11 @@ async fn gone_410_relists_and_applies_deletions_missed_meanwhile() {
     assert!(deleted(Kind::Pod, "default", "test-1"));
     assert!(deleted(Kind::Egress, "", "egress-staging"));
     let reference = reference_view(&server, "node-b", 1);
-    assert_eq!(agent.view().node_view(), reference.node_view());
-    assert_eq!(agent.view().engine().plan(), reference.engine().plan());
+    assert_eq!(agent.ctl().view().node_view(), reference.node_view());
+    assert_eq!(
+        agent.ctl().view().engine().plan(),
+        reference.engine().plan()
+    );
     // Objects that did not change during the outage produced no input on relist.
     let upserts_of_nodes = inputs
         .iter()
@@ -584,5 +596,122 @@ async fn rbac_grants_exactly_the_requests_the_agent_makes() {
                 && (scope == "*" || &r.namespace == scope)
         });
         assert!(ok, "deploy/rbac.yaml grants {verb} {group}/{resource} in {scope}, which the agent never uses");
+    }
+}
+
+const DEMO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testbed/manifests/demo");
+
+/// The CNI's pod ports of a demo node (what the OVSDB source reports): pods of `node` in the
+/// demo manifests, addresses .2, .3, … of the node's pod CIDR.
+fn demo_ports(node: &str, k: u8) -> Vec<Input> {
+    use ovs_egress::agent::config::MacAddr;
+    use ovs_egress::agent::source::PodPort;
+    let mut pods = Vec::new();
+    for entry in std::fs::read_dir(DEMO_DIR).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for o in ovs_egress::egress::model::load_yaml(&text).objects {
+            if let ovs_egress::egress::model::Object::Pod(p) = o {
+                if p.spec.node_name.as_deref() == Some(node) {
+                    pods.push(p.key());
+                }
+            }
+        }
+    }
+    pods.sort();
+    pods.into_iter()
+        .enumerate()
+        .map(|(i, pod)| {
+            let host = 2 + i as u8;
+            Input::PortUp(PodPort {
+                pod,
+                interface: format!("p{k}-{i}"),
+                ofport: 10 + i as u32,
+                mac: MacAddr([2, 0, 192, 168, 99 + k, host]),
+                ips: vec![format!("192.168.{}.{host}", 99 + k).parse().unwrap()],
+            })
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_manifests_through_the_api_install_the_same_flows_as_the_manifest_directory() {
+    use ovs_egress::egress::pipeline::Bridge;
+    let server = FakeApiServer::start(Duration::from_secs(1)).await;
+    let mut files: Vec<_> = std::fs::read_dir(DEMO_DIR)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for f in &files {
+        server.apply_yaml(&std::fs::read_to_string(f).unwrap());
+    }
+    let nodes = [("node1", 1u8), ("node2", 2u8)];
+    let agents: Vec<TestAgent> = nodes
+        .iter()
+        .map(|(n, k)| TestAgent::start_with(&server, demo_config(n, *k), true))
+        .collect();
+    for (a, (n, k)) in agents.iter().zip(&nodes) {
+        for p in demo_ports(n, *k) {
+            a.feed(p);
+        }
+    }
+    wait_for(60, "all agents synced", || agents.iter().all(synced)).await;
+    wait_for(60, "no status write left to do", || {
+        agents
+            .iter()
+            .all(|a| plan_writes(a.ctl().view().engine(), &a.node).is_empty())
+    })
+    .await;
+
+    for (a, (n, k)) in agents.iter().zip(&nodes) {
+        // The same node fed from the manifest directory and the same pod ports.
+        let mut reference = controller(demo_config(n, *k));
+        let mut dir = ManifestDir::new(std::path::Path::new(DEMO_DIR), &[]);
+        for c in dir.rescan().changes {
+            reference.apply(c);
+        }
+        reference.apply(Input::SourceSynced(manifest::SOURCE));
+        for p in demo_ports(n, *k) {
+            reference.apply(p);
+        }
+        let now = Instant::now();
+        reference.sync(now);
+        let mut ctl = a.ctl();
+        ctl.sync(now);
+        assert_eq!(
+            ctl.view().node_view(),
+            reference.view().node_view(),
+            "{n}: node view"
+        );
+        assert_eq!(
+            ctl.view().engine().plan(),
+            reference.view().engine().plan(),
+            "{n}: plan"
+        );
+        for bridge in [Bridge::Int, Bridge::Phy] {
+            let api = ctl.pipeline().desired().sorted(bridge);
+            let files = reference.pipeline().desired().sorted(bridge);
+            assert!(!api.is_empty());
+            assert_eq!(api, files, "{n}: {bridge:?} flows");
+        }
+        // The owner holds both IPs (node1 is the only snat-origin node; the ring puts the
+        // staging IP there too) and programs their SNAT.
+        let owned: Vec<String> = ctl.owned_ips().map(|i| i.to_string()).collect();
+        let want: Vec<String> = reference.owned_ips().map(|i| i.to_string()).collect();
+        assert_eq!(owned, want);
+    }
+    // Status in the API says what the manifest agents report.
+    let reference = controller(demo_config("node1", 1));
+    let mut reference = reference;
+    let mut dir = ManifestDir::new(std::path::Path::new(DEMO_DIR), &[]);
+    for c in dir.rescan().changes {
+        reference.apply(c);
+    }
+    for e in ["egress-antrea-test", "egress-staging"] {
+        assert_eq!(
+            sorted(api_status(&server, e)),
+            expected_status(reference.view(), e),
+            "{e}"
+        );
     }
 }

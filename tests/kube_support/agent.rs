@@ -1,11 +1,12 @@
-//! A test agent: the Kubernetes source and status writer of one node, with a minimal controller
-//! loop (apply each input to a `ClusterView`; once synced, hand the planned status writes to the
-//! writer) — the wiring the agent's controller does.
+//! A test agent: the Kubernetes source and status writer of one node feeding the agent's real
+//! `Controller` (cluster view + node pipeline), with the loop the runtime runs: apply each
+//! input, then `KubeHandle::after_apply` to plan this node's status writes.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use ovs_egress::agent::cluster::ClusterView;
-use ovs_egress::agent::config::{AgentConfig, Settings};
+use ovs_egress::agent::bridges::InfraPorts;
+use ovs_egress::agent::config::{AgentConfig, MacAddr, Settings};
+use ovs_egress::agent::controller::Controller;
 use ovs_egress::agent::k8s::source::SourceConfig;
 use ovs_egress::agent::k8s::KubeHandle;
 use ovs_egress::agent::source::Input;
@@ -13,14 +14,44 @@ use tokio::sync::mpsc;
 
 use super::FakeApiServer;
 
-/// The configuration of test node `node` (index `k` picks its addresses).
+/// Infrastructure ports as the bridges module would report them.
+pub const PORTS: InfraPorts = InfraPorts {
+    int_tunnel: 1,
+    int_patch: 2,
+    phy_uplink: 1,
+    phy_patch: 2,
+};
+
+/// The next hop's MAC in every test configuration.
+pub const NEXT_HOP_MAC: MacAddr = MacAddr([2, 0, 0, 0, 0, 1]);
+
+/// The configuration of test node `node` on the seed's address plan (index `k`).
 pub fn agent_config(node: &str, k: u8) -> AgentConfig {
+    config(
+        node,
+        &format!("192.168.77.{}/24", 10 + k),
+        &format!("10.244.{k}.0/24"),
+        "192.168.77.1",
+    )
+}
+
+/// The configuration of demo node `node` on the testbed's address plan (index `k` = 1, 2).
+pub fn demo_config(node: &str, k: u8) -> AgentConfig {
+    config(
+        node,
+        &format!("10.105.18.{}/24", 30 + k),
+        &format!("192.168.{}.0/24", 99 + k),
+        "10.105.18.35",
+    )
+}
+
+fn config(node: &str, transport: &str, pod_cidr: &str, next_hop: &str) -> AgentConfig {
     Settings {
         node_name: Some(node.into()),
         uplink_interface: Some("eth0".into()),
-        transport_ip: Some(format!("192.168.77.{}/24", 10 + k).parse().unwrap()),
-        pod_cidr: Some(format!("10.244.{k}.0/24").parse().unwrap()),
-        next_hop: Some("192.168.77.1".parse().unwrap()),
+        transport_ip: Some(transport.parse().unwrap()),
+        pod_cidr: Some(pod_cidr.parse().unwrap()),
+        next_hop: Some(next_hop.parse().unwrap()),
         manifest_dir: Some("/nonexistent".into()),
         ..Settings::default()
     }
@@ -28,12 +59,18 @@ pub fn agent_config(node: &str, k: u8) -> AgentConfig {
     .unwrap()
 }
 
+/// A controller for `cfg` (round 1, the test ports, a known next hop).
+pub fn controller(cfg: AgentConfig) -> Controller {
+    Controller::new(cfg, 1, PORTS, Some(NEXT_HOP_MAC)).unwrap()
+}
+
 /// One running test agent; its tasks stop when it is dropped.
 pub struct TestAgent {
     /// Node name.
     pub node: String,
-    view: Arc<Mutex<ClusterView>>,
+    ctl: Arc<Mutex<Controller>>,
     inputs: Arc<Mutex<Vec<Input>>>,
+    feed: mpsc::UnboundedSender<Input>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -46,32 +83,49 @@ impl Drop for TestAgent {
 }
 
 impl TestAgent {
-    /// Starts the source (and the status writer if `write_status`) of node `node`.
+    /// Starts the source (and the status writer if `write_status`) of seed node `node`.
     pub fn start(server: &FakeApiServer, node: &str, k: u8, write_status: bool) -> TestAgent {
-        let view = Arc::new(Mutex::new(ClusterView::new(&agent_config(node, k))));
+        Self::start_with(server, agent_config(node, k), write_status)
+    }
+
+    /// Starts an agent with configuration `cfg`.
+    pub fn start_with(server: &FakeApiServer, cfg: AgentConfig, write_status: bool) -> TestAgent {
+        let node = cfg.node_name.clone();
+        let ctl = Arc::new(Mutex::new(controller(cfg)));
         let inputs = Arc::new(Mutex::new(Vec::new()));
-        let (tx, mut rx) = mpsc::channel::<Input>(1024);
-        let handle = KubeHandle::spawn(server.client(), SourceConfig::new(node), tx, write_status);
-        let (v, log) = (view.clone(), inputs.clone());
+        let (tx, mut rx) = mpsc::unbounded_channel::<Input>();
+        let handle = KubeHandle::spawn(
+            server.client(),
+            SourceConfig::new(&node),
+            tx.clone(),
+            write_status,
+        );
+        let (c, log) = (ctl.clone(), inputs.clone());
         let tasks = vec![tokio::spawn(async move {
             while let Some(input) = rx.recv().await {
-                let mut view = v.lock().unwrap();
+                let mut ctl = c.lock().unwrap();
                 log.lock().unwrap().push(input.clone());
-                view.apply(input);
-                handle.after_apply(&view);
+                ctl.apply(input);
+                handle.after_apply(ctl.view());
             }
         })];
         TestAgent {
-            node: node.into(),
-            view,
+            node,
+            ctl,
             inputs,
+            feed: tx,
             tasks,
         }
     }
 
-    /// The agent's merged view.
-    pub fn view(&self) -> MutexGuard<'_, ClusterView> {
-        self.view.lock().unwrap()
+    /// The agent's controller (its view, its pipeline).
+    pub fn ctl(&self) -> MutexGuard<'_, Controller> {
+        self.ctl.lock().unwrap()
+    }
+
+    /// Feeds an input from another source (e.g. a pod port, as the OVSDB source would).
+    pub fn feed(&self, input: Input) {
+        self.feed.send(input).unwrap();
     }
 
     /// Every input received so far.

@@ -72,7 +72,7 @@ impl KubeHandle {
     pub fn spawn(
         client: Client,
         cfg: SourceConfig,
-        inputs: mpsc::Sender<Input>,
+        inputs: mpsc::UnboundedSender<Input>,
         write_status: bool,
     ) -> KubeHandle {
         let node = cfg.node_name.clone();

@@ -189,7 +189,7 @@ impl SourceState {
 pub async fn run(
     client: Client,
     cfg: SourceConfig,
-    tx: mpsc::Sender<Input>,
+    tx: mpsc::UnboundedSender<Input>,
     kube_down: watch::Sender<BTreeSet<String>>,
 ) {
     let streams: Vec<_> = WATCHED
@@ -227,7 +227,7 @@ pub async fn run(
             }
         };
         for input in state.on_event(kind, event) {
-            if tx.send(input).await.is_err() {
+            if tx.send(input).is_err() {
                 return;
             }
         }
