@@ -43,15 +43,17 @@ pub enum InstallError {
 }
 
 /// Connection options: OpenFlow 1.5 only (the pipeline's flows are 1.5 encodings), quick
-/// reconnects (the socket is local; a restarted ovs-vswitchd must get its flows back fast).
+/// reconnects (the socket is local and a refused connect costs nothing; a restarted
+/// ovs-vswitchd must get its flows back fast: measured, the replay itself takes ≈ 10 ms, the
+/// rest of the outage is the daemon's restart and this backoff).
 pub fn switch_options() -> SwitchOptions {
     SwitchOptions {
         versions: vec![Version::Of15],
         probe_interval: Some(Duration::from_secs(5)),
         request_timeout: Duration::from_secs(30),
         reconnect: true,
-        backoff_min: Duration::from_millis(20),
-        backoff_max: Duration::from_millis(500),
+        backoff_min: Duration::from_millis(10),
+        backoff_max: Duration::from_millis(100),
         ..SwitchOptions::default()
     }
 }
