@@ -285,3 +285,47 @@ fn vswitchd_restart_replays_flows_and_traffic_returns() {
     // The agent process is the same one (nothing restarted it).
     assert!(c.agents.pid(1).is_some());
 }
+
+#[test]
+fn deleted_ports_and_the_uplink_address_are_repaired() {
+    let c = cluster();
+    c.assert_source("antrea-test-2", EIP1);
+    let node = c.topo.node(1).unwrap();
+    let ns = node.netns().to_string();
+    // Someone deletes the tunnel port and the patch port's br-phy end.
+    node.sandbox()
+        .vsctl(&["del-port", "br-int", "tun0", "--", "del-port", "br-phy", "patch-int"])
+        .unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let tun = node.ofport("tun0");
+        let patch = node.ofport("patch-int");
+        if tun == Some(1) && patch == Some(2) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "ports not repaired: {tun:?} {patch:?}\n{}", c.agents.log(1));
+        thread::sleep(Duration::from_millis(20));
+    }
+    c.assert_source("antrea-test-1", EIP1);
+    c.assert_source("antrea-test-2", EIP1);
+    c.assert_source("web-1", NODE1);
+    // Someone removes the transport address from br-phy.
+    let ip = |args: &[&str]| {
+        Command::new("ip")
+            .args(["-n", ns.as_str()])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(ip(&["addr", "del", "10.105.18.31/24", "dev", "br-phy"]).status.success());
+    let deadline = Instant::now() + WAIT;
+    while !String::from_utf8_lossy(&ip(&["-4", "addr", "show", "dev", "br-phy"]).stdout)
+        .contains("10.105.18.31/24")
+    {
+        assert!(Instant::now() < deadline, "address not restored\n{}", c.agents.log(1));
+        thread::sleep(Duration::from_millis(20));
+    }
+    c.assert_source("antrea-test-2", EIP1);
+    let m = metrics(&c, 1);
+    assert!(metric(&m, "ovs_egress_uplink_address_restores_total").unwrap_or(0.0) >= 2.0, "{m}");
+}
