@@ -294,7 +294,15 @@ fn deleted_ports_and_the_uplink_address_are_repaired() {
     let ns = node.netns().to_string();
     // Someone deletes the tunnel port and the patch port's br-phy end.
     node.sandbox()
-        .vsctl(&["del-port", "br-int", "tun0", "--", "del-port", "br-phy", "patch-int"])
+        .vsctl(&[
+            "del-port",
+            "br-int",
+            "tun0",
+            "--",
+            "del-port",
+            "br-phy",
+            "patch-int",
+        ])
         .unwrap();
     let deadline = Instant::now() + WAIT;
     loop {
@@ -303,7 +311,11 @@ fn deleted_ports_and_the_uplink_address_are_repaired() {
         if tun == Some(1) && patch == Some(2) {
             break;
         }
-        assert!(Instant::now() < deadline, "ports not repaired: {tun:?} {patch:?}\n{}", c.agents.log(1));
+        assert!(
+            Instant::now() < deadline,
+            "ports not repaired: {tun:?} {patch:?}\n{}",
+            c.agents.log(1)
+        );
         thread::sleep(Duration::from_millis(20));
     }
     c.assert_source("antrea-test-1", EIP1);
@@ -317,15 +329,24 @@ fn deleted_ports_and_the_uplink_address_are_repaired() {
             .output()
             .unwrap()
     };
-    assert!(ip(&["addr", "del", "10.105.18.31/24", "dev", "br-phy"]).status.success());
+    assert!(ip(&["addr", "del", "10.105.18.31/24", "dev", "br-phy"])
+        .status
+        .success());
     let deadline = Instant::now() + WAIT;
     while !String::from_utf8_lossy(&ip(&["-4", "addr", "show", "dev", "br-phy"]).stdout)
         .contains("10.105.18.31/24")
     {
-        assert!(Instant::now() < deadline, "address not restored\n{}", c.agents.log(1));
+        assert!(
+            Instant::now() < deadline,
+            "address not restored\n{}",
+            c.agents.log(1)
+        );
         thread::sleep(Duration::from_millis(20));
     }
     c.assert_source("antrea-test-2", EIP1);
     let m = metrics(&c, 1);
-    assert!(metric(&m, "ovs_egress_uplink_address_restores_total").unwrap_or(0.0) >= 2.0, "{m}");
+    assert!(
+        metric(&m, "ovs_egress_uplink_address_restores_total").unwrap_or(0.0) >= 2.0,
+        "{m}"
+    );
 }
