@@ -35,7 +35,7 @@ use super::manifest::{self, ManifestDir};
 use super::metrics::{Health, Metrics};
 use super::source::Input;
 use super::status::{self, StatusBook};
-use super::uplink::{self, UplinkReport, UplinkSpec};
+use super::uplink::{self, UplinkCommand, UplinkReport, UplinkSpec};
 use super::{http, ovs_watch, ports};
 
 /// Why the agent stopped with an error.
@@ -100,7 +100,8 @@ struct Runtime {
     metrics: Arc<Metrics>,
     health: Arc<Health>,
     book: StatusBook,
-    kick: mpsc::UnboundedSender<()>,
+    uplink: mpsc::UnboundedSender<UplinkCommand>,
+    peers: Vec<std::net::IpAddr>,
     converged: bool,
     needs_full_sync: bool,
     retry_at: Option<Instant>,
@@ -121,6 +122,18 @@ impl Runtime {
             .set(i64::try_from(report.invalid.len()).unwrap_or(i64::MAX));
         if let Err(e) = status::write_report(&self.cfg.status_dir, &report) {
             tracing::warn!(dir = %self.cfg.status_dir.display(), "cannot write status: {e}");
+        }
+    }
+
+    /// Tells the uplink keeper about the other nodes' transport addresses when they change.
+    fn update_peers(&mut self, ctl: &Controller) {
+        let mut peers: Vec<std::net::IpAddr> =
+            ctl.view().peers().filter_map(|n| n.internal_ip()).collect();
+        peers.sort();
+        peers.dedup();
+        if peers != self.peers {
+            self.peers = peers.clone();
+            let _ = self.uplink.send(UplinkCommand::Peers(peers));
         }
     }
 
@@ -192,6 +205,9 @@ impl Runtime {
             match self.full_sync(ctl, Stale::Delete).await {
                 Ok(n) => {
                     tracing::info!(flow_mods = n, "full sync done");
+                    // New taps after an ovs-vswitchd restart lost their neighbours; the
+                    // flows that carry ARP are back now.
+                    let _ = self.uplink.send(UplinkCommand::Kick);
                     self.announce(ctl, &ctl.owned_ips().copied().collect::<Vec<_>>(), uplink)
                         .await;
                 }
@@ -226,6 +242,12 @@ impl Runtime {
     }
 }
 
+/// The sources whose first full snapshot the agent waits for before it installs anything (a
+/// source added to the runtime, e.g. the Kubernetes API, adds its name here).
+pub fn required_sources() -> Vec<&'static str> {
+    vec![manifest::SOURCE, ports::SOURCE]
+}
+
 /// Runs the agent until SIGTERM or SIGINT.
 pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
     let started = Instant::now();
@@ -255,6 +277,7 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
             NextHop::Resolve(ip) => Some(ip),
             NextHop::Mac(_) => None,
         },
+        peers: Vec::new(),
     };
     tokio::spawn(async move {
         if let Err(e) = uplink::run(spec, uplink_tx, kick_rx).await {
@@ -296,7 +319,8 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
         metrics: metrics.clone(),
         health: health.clone(),
         book: StatusBook::new(),
-        kick: kick_tx,
+        uplink: kick_tx,
+        peers: Vec::new(),
         converged: false,
         needs_full_sync: false,
         retry_at: None,
@@ -307,7 +331,8 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
     };
 
     // Wait for every source's first snapshot.
-    while !(ctl.view().is_synced(manifest::SOURCE) && ctl.view().is_synced(ports::SOURCE)) {
+    let sources = required_sources();
+    while !sources.iter().all(|s| ctl.view().is_synced(s)) {
         tokio::select! {
             i = in_rx.recv() => match i {
                 Some(i) => ctl.apply(i),
@@ -348,9 +373,9 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
         }
     }
     rt.converged = true;
-    if ctl.next_hop().is_none() {
-        let _ = rt.kick.send(());
-    }
+    rt.update_peers(&ctl);
+    // The flows that carry ARP exist now: probe the next hop and the peers at once.
+    let _ = rt.uplink.send(UplinkCommand::Kick);
     rt.log_convergence(&ctl);
     let owned: Vec<_> = ctl.owned_ips().copied().collect();
     rt.announce(&ctl, &owned, infra.phy_uplink).await;
@@ -407,6 +432,7 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
             }
         }
         rt.reconcile(&mut ctl, infra.phy_uplink).await;
+        rt.update_peers(&ctl);
         rt.update_gauges(&ctl);
         if ctl.take_status_dirty() && rt.status_at.is_none() {
             rt.status_at = Some(Instant::now() + STATUS_EVERY);

@@ -60,6 +60,17 @@ pub struct UplinkSpec {
     pub default_gateway: Option<Ipv4Addr>,
     /// The next hop whose MAC is wanted (`None`: configured statically).
     pub next_hop: Option<IpAddr>,
+    /// Other nodes' transport addresses (kept resolved, see [`ensure`]).
+    pub peers: Vec<IpAddr>,
+}
+
+/// What the runtime tells the keeper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UplinkCommand {
+    /// Probe unresolved neighbours at once (the flows that carry ARP were just installed).
+    Kick,
+    /// The other nodes' transport addresses changed.
+    Peers(Vec<IpAddr>),
 }
 
 /// The result of one check.
@@ -113,20 +124,27 @@ async fn has_address(handle: &Handle, index: u32, addr: Ipv4Network) -> Result<b
     }))
 }
 
-/// The neighbour entry for `ip` on link `index`: its MAC if resolved, and whether it exists.
-async fn neighbour(
-    handle: &Handle,
-    index: u32,
-    ip: IpAddr,
-) -> Result<(Option<NeighbourMessage>, Option<MacAddr>), UplinkError> {
-    let entries: Vec<_> = handle
+/// The neighbour entries of link `index`.
+async fn neighbours(handle: &Handle, index: u32) -> Result<Vec<NeighbourMessage>, UplinkError> {
+    let entries: Vec<NeighbourMessage> = handle
         .neighbours()
         .get()
         .execute()
         .try_collect()
         .await
         .map_err(err("listing neighbours"))?;
-    for n in entries.iter().filter(|n| n.header.ifindex == index) {
+    Ok(entries
+        .into_iter()
+        .filter(|n| n.header.ifindex == index)
+        .collect())
+}
+
+/// The entry for `ip` among `entries`, and its MAC if resolved.
+fn find_neighbour(
+    entries: &[NeighbourMessage],
+    ip: IpAddr,
+) -> (Option<&NeighbourMessage>, Option<MacAddr>) {
+    for n in entries {
         let dst = n.attributes.iter().find_map(|a| match a {
             NeighbourAttribute::Destination(NeighbourAddress::Inet(v4)) => Some(IpAddr::V4(*v4)),
             NeighbourAttribute::Destination(NeighbourAddress::Inet6(v6)) => Some(IpAddr::V6(*v6)),
@@ -148,12 +166,44 @@ async fn neighbour(
             NeighbourAttribute::LinkLayerAddress(l) => <[u8; 6]>::try_from(l.as_slice()).ok(),
             _ => None,
         });
-        return Ok((Some(n.clone()), mac.filter(|_| usable).map(MacAddr)));
+        return (Some(n), mac.filter(|_| usable).map(MacAddr));
     }
-    Ok((None, None))
+    (None, None)
 }
 
-/// Checks and repairs the kernel side once. With `kick`, an unresolved next hop's entry is
+/// Keeps a managed (kernel-resolved) neighbour entry for `ip`; with `kick`, an unresolved one is
+/// deleted and created again, which probes at once. Returns the MAC if resolved.
+async fn managed_neighbour(
+    handle: &Handle,
+    index: u32,
+    entries: &[NeighbourMessage],
+    ip: IpAddr,
+    kick: bool,
+) -> Result<Option<MacAddr>, UplinkError> {
+    let (entry, mac) = find_neighbour(entries, ip);
+    let mut missing = entry.is_none();
+    if let Some(entry) = entry.filter(|_| kick && mac.is_none()) {
+        // Gone already is fine: it is created below.
+        let _ = handle.neighbours().del(entry.clone()).execute().await;
+        missing = true;
+    }
+    if missing {
+        let mut req = handle
+            .neighbours()
+            .add(index, ip)
+            .state(NeighbourState::None)
+            .replace();
+        req.message_mut()
+            .attributes
+            .push(NeighbourAttribute::ExtFlags(NeighbourExtFlags::Managed));
+        req.execute()
+            .await
+            .map_err(err(format!("managed neighbour {ip}")))?;
+    }
+    Ok(mac)
+}
+
+/// Checks and repairs the kernel side once. With `kick`, unresolved neighbour entries are
 /// deleted and created again, which probes at once instead of at the entry's next retransmit
 /// (a second later; an incomplete entry ignores `NTF_USE`) — for when the flows that carry the
 /// ARP exchange have just been installed.
@@ -202,40 +252,28 @@ pub async fn ensure(
             .await
             .map_err(err(format!("default route via {gw}")))?;
     }
+    let entries = neighbours(handle, index).await?;
     if let Some(hop) = spec.next_hop {
-        let (entry, mac) = neighbour(handle, index, hop).await?;
-        let mut missing = entry.is_none();
-        if let Some(entry) = entry.filter(|_| kick && mac.is_none()) {
-            // Gone already is fine: it is created below.
-            let _ = handle.neighbours().del(entry).execute().await;
-            missing = true;
-        }
-        if missing {
-            let mut req = handle
-                .neighbours()
-                .add(index, hop)
-                .state(NeighbourState::None)
-                .replace();
-            req.message_mut()
-                .attributes
-                .push(NeighbourAttribute::ExtFlags(NeighbourExtFlags::Managed));
-            req.execute()
-                .await
-                .map_err(err(format!("managed neighbour {hop}")))?;
-        }
-        report.next_hop_mac = mac;
+        report.next_hop_mac = managed_neighbour(handle, index, &entries, hop, kick).await?;
+    }
+    // Peers' transport addresses: OVS snoops the ARP replies the kernel gets for them (their
+    // target is the bridge's own IP), which keeps its tunnel neighbour cache warm, so the first
+    // packet tunnelled to a peer is not dropped while OVS resolves it (testbed notes pitfall 7).
+    for peer in &spec.peers {
+        managed_neighbour(handle, index, &entries, *peer, kick).await?;
     }
     Ok(report)
 }
 
 /// Keeps the kernel side as `spec` says, sending every report whose content changed (the first
-/// one always) to `out`, until `out` is closed. A unit on `kick` probes an unresolved next hop
-/// at once (see [`ensure`]).
+/// one always) to `out`, until `out` is closed. [`UplinkCommand`]s on `commands` probe at once
+/// or change the peers (see [`ensure`]).
 pub async fn run(
     spec: UplinkSpec,
     out: mpsc::UnboundedSender<UplinkReport>,
-    mut kick: mpsc::UnboundedReceiver<()>,
+    mut commands: mpsc::UnboundedReceiver<UplinkCommand>,
 ) -> Result<(), UplinkError> {
+    let mut spec = spec;
     let groups = [
         MulticastGroup::Link,
         MulticastGroup::Ipv4Ifaddr,
@@ -277,10 +315,17 @@ pub async fn run(
                 }
                 due = due.min(Instant::now() + SETTLE);
             }
-            k = kick.recv(), if !kick.is_closed() => {
-                if k.is_some() {
-                    kicked = true;
-                    due = Instant::now();
+            c = commands.recv(), if !commands.is_closed() => {
+                match c {
+                    Some(UplinkCommand::Kick) => {
+                        kicked = true;
+                        due = Instant::now();
+                    }
+                    Some(UplinkCommand::Peers(peers)) if peers != spec.peers => {
+                        spec.peers = peers;
+                        due = Instant::now();
+                    }
+                    Some(UplinkCommand::Peers(_)) | None => {}
                 }
             }
             _ = out.closed() => return Ok(()),
