@@ -22,6 +22,19 @@ fn seed_default_snat_then_use_case_1_then_use_case_2() {
         &demo_pods(),
         &[("00-cluster.yaml", CLUSTER), ("10-pods.yaml", PODS)],
     );
+    // The agents keep the peers resolved, so OVS's tunnel neighbour cache knows them before
+    // any pod sends (testbed notes pitfall 7).
+    for (node, peer) in [(1, "10.105.18.32"), (2, "10.105.18.31")] {
+        let sb = c.topo.node(node).unwrap().sandbox();
+        let deadline = std::time::Instant::now() + WAIT;
+        while !sb.appctl(&["tnl/neigh/show"]).unwrap().contains(peer) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "node{node}: no tunnel neighbour {peer}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
     // Default SNAT: every pod leaves with its node's IP.
     for (node, name, _) in DEMO_PODS {
         c.assert_source(name, if node == 1 { NODE1 } else { NODE2 });
