@@ -4,7 +4,9 @@
 //! (`node-0`) and are all selected by one of 1,000 Egresses (10 pods each, 10 pools, IPs spread
 //! over the nodes by the election). Measured:
 //! - `full/node_view`: the egress domain's view of the node (from a built engine);
-//! - `full/compute`: a fresh pipeline: static flows, 99 peers, the view, 10,000 pods;
+//! - `full/compute`: a fresh pipeline (`NodePipeline::build`, agent start): static flows, 99
+//!   peers, the view, 10,000 pods; `full/compute_incrementally`: the same through the
+//!   incremental operations, each reporting its flow changes;
 //! - `full/diff`: the reconciler's diff against an installed dump of the same size in which 1 %
 //!   of the flows differ and 1 % are stale;
 //! - `incremental/pod_add`: one new selected pod (its egress view, then its port appears) and
@@ -166,6 +168,17 @@ fn peers(state: &ClusterState) -> Vec<PeerNode> {
 }
 
 fn build(view: &ovs_egress::egress::state::NodeView, peers: &[PeerNode]) -> NodePipeline {
+    let pods = (0..PODS).map(local);
+    let (p, errors) = NodePipeline::build(config(), 1, peers.iter().cloned(), pods, view).unwrap();
+    assert!(errors.is_empty());
+    p
+}
+
+/// The same state reached through the incremental operations (what a long-running agent does).
+fn build_incrementally(
+    view: &ovs_egress::egress::state::NodeView,
+    peers: &[PeerNode],
+) -> NodePipeline {
     let mut p = NodePipeline::new(config(), 1).unwrap();
     for peer in peers {
         p.upsert_peer(peer.clone());
@@ -230,8 +243,15 @@ fn bench(c: &mut Criterion) {
     g.bench_function("node_view", |b| {
         b.iter(|| black_box(engine.node_view(NODE)))
     });
+    // Deallocation of the result is not part of the computation (iter_with_large_drop).
     g.bench_function("compute_10k_pods_1k_egresses", |b| {
-        b.iter(|| black_box(build(black_box(&view), &peers)))
+        b.iter_with_large_drop(|| build(black_box(&view), &peers))
+    });
+    g.bench_function("compute_and_free_10k_pods_1k_egresses", |b| {
+        b.iter(|| build(black_box(&view), &peers))
+    });
+    g.bench_function("compute_incrementally_10k_pods_1k_egresses", |b| {
+        b.iter_with_large_drop(|| build_incrementally(black_box(&view), &peers))
     });
     g.bench_function("diff_60k_flows", |b| {
         b.iter(|| {

@@ -19,7 +19,7 @@
 //!   [`Stale::KeepOlderRounds`] re-adds every flow under the new cookie but deletes nothing of
 //!   older rounds; once converged, [`cleanup_rounds`] deletes older rounds by cookie mask.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::egress::pipeline::cookie::Cookie;
 use crate::egress::pipeline::desired::{DesiredFlows, FlowChange};
@@ -102,6 +102,24 @@ pub fn order(mods: &mut [FlowMod]) {
     });
 }
 
+/// A flow's identity borrowed from a flow-stats entry (no copy of the match).
+#[derive(PartialEq, Eq, Hash)]
+struct KeyRef<'a> {
+    table: u8,
+    priority: u16,
+    match_: &'a Match,
+}
+
+impl<'a> KeyRef<'a> {
+    fn of(key: &'a FlowKey) -> Self {
+        KeyRef {
+            table: key.table,
+            priority: key.priority,
+            match_: &key.match_,
+        }
+    }
+}
+
 /// The flow-mods that turn `installed` (a dump of `bridge`) into the desired flows.
 pub fn diff(
     desired: &DesiredFlows,
@@ -109,21 +127,32 @@ pub fn diff(
     installed: &[FlowStats],
     stale: Stale,
 ) -> Vec<FlowMod> {
-    let mut have: HashMap<FlowKey, &FlowStats> = HashMap::with_capacity(installed.len());
-    for s in installed {
-        have.insert(key_of(s), s);
+    let mut have: FxHashMap<KeyRef<'_>, usize> = FxHashMap::default();
+    have.reserve(installed.len());
+    for (i, s) in installed.iter().enumerate() {
+        let key = KeyRef {
+            table: s.table_id,
+            priority: s.priority,
+            match_: &s.match_,
+        };
+        have.insert(key, i);
     }
+    let mut seen = vec![false; installed.len()];
     let mut mods = Vec::new();
     for (key, entry) in desired.iter(bridge) {
-        let same = have
-            .get(key)
+        let found = have.get(&KeyRef::of(key)).copied();
+        if let Some(i) = found {
+            seen[i] = true;
+        }
+        let same = found
+            .and_then(|i| installed.get(i))
             .is_some_and(|s| s.cookie == entry.cookie && s.instructions == entry.instructions);
         if !same {
             mods.push(add_flow_mod(key, entry));
         }
     }
-    for (key, s) in &have {
-        if desired.get(bridge, key).is_some() {
+    for (s, seen) in installed.iter().zip(&seen) {
+        if *seen {
             continue;
         }
         let delete = match stale {
@@ -131,7 +160,7 @@ pub fn diff(
             Stale::KeepOlderRounds { round } => Cookie::from_u64(s.cookie).round == round,
         };
         if delete {
-            mods.push(delete_flow_mod(key, s.cookie));
+            mods.push(delete_flow_mod(&key_of(s), s.cookie));
         }
     }
     // HashMap order is arbitrary: make the result deterministic before the stable order.

@@ -91,9 +91,27 @@ pub fn pipeline_for(state: &ClusterState, cfg: NodeConfig, round: u16) -> NodePi
     for peer in peers(state, &node) {
         p.upsert_peer(peer);
     }
-    p.apply_view(&engine.node_view(&node));
+    let view = engine.node_view(&node);
+    p.apply_view(&view);
     for pod in local_pods(state, &node) {
         p.upsert_pod(pod).unwrap();
+    }
+    // The one-shot build (agent start) gives the same flows as the incremental path.
+    let (built, errors) = NodePipeline::build(
+        p.config().clone(),
+        round,
+        peers(state, &node),
+        local_pods(state, &node),
+        &view,
+    )
+    .unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    for bridge in [Bridge::Int, Bridge::Phy] {
+        assert_eq!(
+            lines(&built, bridge),
+            lines(&p, bridge),
+            "build vs incremental"
+        );
     }
     p
 }

@@ -9,8 +9,9 @@
 //!   both owned and draining), the smallest owner ([`Owner`]'s order) wins deterministically and
 //!   the other takes over when it leaves; [`DesiredFlows::conflicts`] lists such keys.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
 
 use crate::egress::model::PodKey;
 
@@ -58,11 +59,14 @@ impl Slot {
 }
 
 /// The desired flows of both bridges.
+///
+/// Maps use the Fx hash (rustc's): keys come from our own computation, and SipHash was a fifth
+/// of a full computation.
 #[derive(Debug, Clone, Default)]
 pub struct DesiredFlows {
-    int: HashMap<FlowKey, Slot>,
-    phy: HashMap<FlowKey, Slot>,
-    owners: HashMap<Owner, Vec<(Bridge, FlowKey)>>,
+    int: FxHashMap<FlowKey, Slot>,
+    phy: FxHashMap<FlowKey, Slot>,
+    owners: FxHashMap<Owner, Vec<(Bridge, FlowKey)>>,
 }
 
 impl DesiredFlows {
@@ -71,14 +75,14 @@ impl DesiredFlows {
         Self::default()
     }
 
-    fn bridge(&self, bridge: Bridge) -> &HashMap<FlowKey, Slot> {
+    fn bridge(&self, bridge: Bridge) -> &FxHashMap<FlowKey, Slot> {
         match bridge {
             Bridge::Int => &self.int,
             Bridge::Phy => &self.phy,
         }
     }
 
-    fn bridge_mut(&mut self, bridge: Bridge) -> &mut HashMap<FlowKey, Slot> {
+    fn bridge_mut(&mut self, bridge: Bridge) -> &mut FxHashMap<FlowKey, Slot> {
         match bridge {
             Bridge::Int => &mut self.int,
             Bridge::Phy => &mut self.phy,
@@ -89,14 +93,14 @@ impl DesiredFlows {
     pub fn replace_owner(&mut self, owner: Owner, flows: Vec<Flow>, changes: &mut Vec<FlowChange>) {
         let old_keys = self.owners.remove(&owner).unwrap_or_default();
         if old_keys.is_empty() {
-            self.add_new_owner(owner, flows, changes);
+            self.add_new_owner(owner, flows, Some(changes));
             return;
         }
         if self.same_as_before(&owner, &old_keys, &flows) {
             self.owners.insert(owner, old_keys);
             return;
         }
-        let mut before: HashMap<(Bridge, FlowKey), Option<FlowEntry>> = HashMap::new();
+        let mut before: FxHashMap<(Bridge, FlowKey), Option<FlowEntry>> = FxHashMap::default();
         for (bridge, key) in old_keys {
             let slots = self.bridge_mut(bridge);
             let Some(slot) = slots.get_mut(&key) else {
@@ -141,9 +145,26 @@ impl DesiredFlows {
         }
     }
 
+    /// Loads the flows of an owner that has none yet without reporting changes: for building a
+    /// whole state that is then diffed against the switch. An owner that already has flows is
+    /// replaced as by [`DesiredFlows::replace_owner`] (changes discarded).
+    pub fn load_owner(&mut self, owner: Owner, flows: Vec<Flow>) {
+        if self.owners.contains_key(&owner) {
+            self.replace_owner(owner, flows, &mut Vec::new());
+        } else {
+            self.add_new_owner(owner, flows, None);
+        }
+    }
+
     /// The common case of a full computation: an owner with no flows yet. Each flow is
-    /// inserted once and reported if it changes the effective entry of its key.
-    fn add_new_owner(&mut self, owner: Owner, flows: Vec<Flow>, changes: &mut Vec<FlowChange>) {
+    /// inserted once and reported (when `changes` is given) if it changes the effective entry
+    /// of its key.
+    fn add_new_owner(
+        &mut self,
+        owner: Owner,
+        flows: Vec<Flow>,
+        mut changes: Option<&mut Vec<FlowChange>>,
+    ) {
         let mut keys: Vec<(Bridge, FlowKey)> = Vec::with_capacity(flows.len());
         for flow in flows {
             let slot = self
@@ -155,7 +176,7 @@ impl DesiredFlows {
                     // The same key twice from this owner: the later flow wins. Rare, so the
                     // change already reported for the key (if any) is looked up and fixed.
                     slot.claims[i].1 = flow.entry;
-                    if i == 0 {
+                    if let (0, Some(changes)) = (i, changes.as_deref_mut()) {
                         let other = slot.claims.get(1).map(|(_, e)| e.clone());
                         let new = Some(slot.claims[0].1.clone());
                         changes.retain(|c| !(c.bridge == flow.bridge && c.key == flow.key));
@@ -171,7 +192,7 @@ impl DesiredFlows {
                 }
                 Err(i) => {
                     slot.claims.insert(i, (owner.clone(), flow.entry));
-                    if i == 0 {
+                    if let (0, Some(changes)) = (i, changes.as_deref_mut()) {
                         let old = slot.claims.get(1).map(|(_, e)| e.clone());
                         let new = Some(slot.claims[0].1.clone());
                         if old != new {

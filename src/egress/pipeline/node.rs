@@ -51,6 +51,47 @@ impl NodePipeline {
         Ok(p)
     }
 
+    /// A pipeline built in one go from all inputs (agent start, resync), without reporting
+    /// per-flow changes: the caller diffs it against the switch
+    /// ([`crate::egress::reconcile::diff_all`]). Pods that fail validation are left out and
+    /// returned with their errors; a bad configuration fails the whole build.
+    pub fn build(
+        cfg: NodeConfig,
+        round: u16,
+        peers: impl IntoIterator<Item = PeerNode>,
+        pods: impl IntoIterator<Item = LocalPod>,
+        view: &NodeView,
+    ) -> Result<(NodePipeline, Vec<InputError>), InputError> {
+        let mut p = NodePipeline::new(cfg, round)?;
+        for peer in peers {
+            if peer.name != p.cfg.name {
+                p.peers.insert(peer.name.clone(), peer);
+            }
+        }
+        let mut errors = Vec::new();
+        for pod in pods {
+            match p.cfg.validate_pod(&pod) {
+                Ok(()) => {
+                    p.pods.insert(pod.key.clone(), pod);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        for pe in &view.pods {
+            let choice = EgressChoice::of(Some(pe));
+            if choice != EgressChoice::Default {
+                p.choices.insert(pe.pod.clone(), choice);
+            }
+        }
+        p.owned = view
+            .owned_ips
+            .iter()
+            .filter_map(|o| Some((o.ip, o.egress_id?)))
+            .collect();
+        p.load_all();
+        Ok((p, errors))
+    }
+
     /// The node configuration.
     pub fn config(&self) -> &NodeConfig {
         &self.cfg
@@ -289,13 +330,22 @@ impl NodePipeline {
         changes
     }
 
+    /// Computes every owner's flows into an empty desired state, without change reports.
+    fn load_all(&mut self) {
+        self.desired = DesiredFlows::new();
+        for owner in self.owners() {
+            let flows = self.flows_of(&owner);
+            self.desired.load_owner(owner, flows);
+        }
+    }
+
     /// A fresh pipeline from this one's inputs (what incremental updates must agree with).
     pub fn rebuilt(&self) -> NodePipeline {
         let mut fresh = NodePipeline {
             desired: DesiredFlows::new(),
             ..self.clone()
         };
-        fresh.recompute_all();
+        fresh.load_all();
         fresh
     }
 }
