@@ -350,3 +350,32 @@ fn deleted_ports_and_the_uplink_address_are_repaired() {
         "{m}"
     );
 }
+
+#[test]
+fn ovsdb_server_restart_then_pods_are_still_learnt() {
+    let mut c = cluster();
+    c.topo
+        .node_mut(1)
+        .unwrap()
+        .sandbox_mut()
+        .restart_ovsdb()
+        .unwrap();
+    // A pod attached after the restart is learnt (the agent's OVSDB client reconnected and its
+    // monitor resumed) and gets the Egress its labels ask for.
+    c.topo
+        .add_pod(ovs_egress::testbed::PodSpec::new(1, "late-1", "default"))
+        .unwrap();
+    c.write(
+        "20-late.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: late-1, namespace: default, labels: {app: antrea-test}}\n",
+    );
+    c.agents
+        .wait_status(1, "late-1 learnt and selected", WAIT, |r| {
+            r.pods
+                .iter()
+                .any(|p| p.pod == "default/late-1" && p.path == "local")
+        })
+        .unwrap();
+    c.assert_source("late-1", EIP1);
+    c.assert_source("antrea-test-2", EIP1);
+}

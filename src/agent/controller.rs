@@ -14,7 +14,7 @@
 //! owner.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use crate::egress::egress_id::EgressId;
@@ -294,17 +294,6 @@ impl Controller {
     /// one flow in a batch become one, and a change back to the start disappears).
     pub fn take_changes(&mut self) -> Vec<FlowChange> {
         coalesce(std::mem::take(&mut self.pending))
-    }
-
-    /// The IPv4 egress IPs held now (GARP candidates).
-    pub fn owned_ipv4(&self) -> Vec<Ipv4Addr> {
-        self.owned
-            .keys()
-            .filter_map(|ip| match ip {
-                IpAddr::V4(a) => Some(*a),
-                IpAddr::V6(_) => None,
-            })
-            .collect()
     }
 
     /// How long IPs that moved away keep draining.

@@ -55,78 +55,86 @@ impl Default for Metrics {
 impl Metrics {
     /// Creates and registers every metric under the `ovs_egress_` prefix.
     pub fn new() -> Metrics {
+        let flows_installed = Family::<BridgeLabel, Gauge>::default();
+        let reconcile_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 16));
+        let (bundle_failures, replays, takeovers, releases, garps, uplink_restores) = (
+            Counter::default(),
+            Counter::default(),
+            Counter::default(),
+            Counter::default(),
+            Counter::default(),
+            Counter::default(),
+        );
+        let (owned_ips, local_pods, invalid_inputs, converged) = (
+            Gauge::default(),
+            Gauge::default(),
+            Gauge::default(),
+            Gauge::default(),
+        );
         let mut r = Registry::with_prefix("ovs_egress");
-        let m = Metrics {
-            registry: Mutex::new(Registry::default()),
-            flows_installed: Family::default(),
-            reconcile_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
-            bundle_failures: Counter::default(),
-            replays: Counter::default(),
-            owned_ips: Gauge::default(),
-            takeovers: Counter::default(),
-            releases: Counter::default(),
-            garps: Counter::default(),
-            local_pods: Gauge::default(),
-            invalid_inputs: Gauge::default(),
-            uplink_restores: Counter::default(),
-            converged: Gauge::default(),
-        };
         r.register(
             "flows_installed",
             "Flows installed by this agent, per bridge",
-            m.flows_installed.clone(),
+            flows_installed.clone(),
         );
         r.register(
             "reconcile_duration_seconds",
             "Time from a state change to the switch confirming the flows",
-            m.reconcile_seconds.clone(),
+            reconcile_seconds.clone(),
         );
         r.register(
             "bundle_failures",
             "OpenFlow bundles that failed",
-            m.bundle_failures.clone(),
+            bundle_failures.clone(),
         );
         r.register(
             "replays",
             "Full flow replays after the switch (re)connected",
-            m.replays.clone(),
+            replays.clone(),
         );
         r.register(
             "owned_ips",
             "Egress IPs held by this node",
-            m.owned_ips.clone(),
+            owned_ips.clone(),
         );
         r.register(
             "takeovers",
             "Egress IPs this node took over",
-            m.takeovers.clone(),
+            takeovers.clone(),
         );
-        r.register(
-            "releases",
-            "Egress IPs this node gave up",
-            m.releases.clone(),
-        );
-        r.register("garps", "Gratuitous ARPs sent", m.garps.clone());
-        r.register("local_pods", "Local pods with a port", m.local_pods.clone());
+        r.register("releases", "Egress IPs this node gave up", releases.clone());
+        r.register("garps", "Gratuitous ARPs sent", garps.clone());
+        r.register("local_pods", "Local pods with a port", local_pods.clone());
         r.register(
             "invalid_inputs",
             "Rejected inputs (invalid manifests, duplicates)",
-            m.invalid_inputs.clone(),
+            invalid_inputs.clone(),
         );
         r.register(
             "uplink_address_restores",
             "Times the uplink bridge's address was restored",
-            m.uplink_restores.clone(),
+            uplink_restores.clone(),
         );
         r.register(
             "converged",
             "1 when the installed flows match the current state",
-            m.converged.clone(),
+            converged.clone(),
         );
-        if let Ok(mut slot) = m.registry.lock() {
-            *slot = r;
+        Metrics {
+            registry: Mutex::new(r),
+            flows_installed,
+            reconcile_seconds,
+            bundle_failures,
+            replays,
+            owned_ips,
+            takeovers,
+            releases,
+            garps,
+            local_pods,
+            invalid_inputs,
+            uplink_restores,
+            converged,
         }
-        m
     }
 
     /// Records one reconcile's duration.

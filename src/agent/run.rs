@@ -153,7 +153,7 @@ impl Runtime {
         self.health.set_switch_connected(self.installer.connected());
     }
 
-    async fn announce(&self, ctl: &Controller, ips: &[std::net::IpAddr], uplink: u32) {
+    async fn announce(&self, ips: &[std::net::IpAddr], uplink: u32) {
         for ip in ips {
             if let std::net::IpAddr::V4(v4) = ip {
                 match self.installer.garp(self.cfg.bridge_mac, *v4, uplink).await {
@@ -162,7 +162,6 @@ impl Runtime {
                 }
             }
         }
-        let _ = ctl;
     }
 
     fn transitions(&self, t: &Transitions) {
@@ -208,7 +207,7 @@ impl Runtime {
                     // New taps after an ovs-vswitchd restart lost their neighbours; the
                     // flows that carry ARP are back now.
                     let _ = self.uplink.send(UplinkCommand::Kick);
-                    self.announce(ctl, &ctl.owned_ips().copied().collect::<Vec<_>>(), uplink)
+                    self.announce(&ctl.owned_ips().copied().collect::<Vec<_>>(), uplink)
                         .await;
                 }
                 Err(e) => {
@@ -221,7 +220,7 @@ impl Runtime {
         let changes = ctl.take_changes();
         if changes.is_empty() {
             if !t.gained.is_empty() {
-                self.announce(ctl, &t.gained, uplink).await;
+                self.announce(&t.gained, uplink).await;
             }
             return;
         }
@@ -231,7 +230,7 @@ impl Runtime {
             Ok(()) => {
                 self.metrics.observe_reconcile(start.elapsed());
                 tracing::debug!(flow_mods = set.len(), elapsed = ?start.elapsed(), "flows updated");
-                self.announce(ctl, &t.gained, uplink).await;
+                self.announce(&t.gained, uplink).await;
             }
             Err(e) => {
                 tracing::warn!("flow update failed ({e}); a full sync follows");
@@ -378,7 +377,7 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
     let _ = rt.uplink.send(UplinkCommand::Kick);
     rt.log_convergence(&ctl);
     let owned: Vec<_> = ctl.owned_ips().copied().collect();
-    rt.announce(&ctl, &owned, infra.phy_uplink).await;
+    rt.announce(&owned, infra.phy_uplink).await;
     rt.update_gauges(&ctl);
     rt.report_status(&mut ctl);
     ctl.take_status_dirty();

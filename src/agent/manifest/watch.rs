@@ -82,3 +82,53 @@ pub async fn run(mut dir: ManifestDir, rescan_every: Duration, out: mpsc::Unboun
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::source::ObjectRef;
+
+    const POD: &str =
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p1, namespace: web, labels: {app: a}}\n";
+
+    async fn next(rx: &mut mpsc::UnboundedReceiver<Input>) -> Input {
+        tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("no input within 30 s")
+            .expect("channel closed")
+    }
+
+    #[tokio::test]
+    async fn initial_scan_then_inotify_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().to_path_buf();
+        std::fs::write(d.join("a.yaml"), POD).unwrap();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        // A long rescan period: changes must arrive through inotify.
+        let task = tokio::spawn(run(
+            ManifestDir::new(&d, &[d.join("status")]),
+            Duration::from_secs(3600),
+            tx,
+        ));
+        assert!(matches!(next(&mut rx).await, Input::Upsert(_)));
+        assert!(matches!(next(&mut rx).await, Input::SourceErrors { .. }));
+        assert!(matches!(next(&mut rx).await, Input::SourceSynced(SOURCE)));
+        // A relabel, written atomically.
+        std::fs::write(d.join(".a.yaml.tmp"), POD.replace("app: a", "app: b")).unwrap();
+        std::fs::rename(d.join(".a.yaml.tmp"), d.join("a.yaml")).unwrap();
+        match next(&mut rx).await {
+            Input::Upsert(o) => assert_eq!(ObjectRef::of(&o).name, "p1"),
+            other => panic!("{other:?}"),
+        }
+        // Writes in the status directory are not manifest changes; a removal is.
+        std::fs::create_dir_all(d.join("status")).unwrap();
+        std::fs::write(d.join("status/node1.yaml"), POD).unwrap();
+        std::fs::remove_file(d.join("a.yaml")).unwrap();
+        match next(&mut rx).await {
+            Input::Delete(r) => assert_eq!(r.name, "p1"),
+            other => panic!("{other:?}"),
+        }
+        drop(rx);
+        task.abort();
+    }
+}
