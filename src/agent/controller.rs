@@ -80,6 +80,9 @@ pub struct Controller {
     egress_dirty: bool,
     status_dirty: bool,
     pending: Vec<FlowChange>,
+    /// Until the first [`Controller::sync`], inputs only update the view; the first sync builds
+    /// the pipeline in one go ([`NodePipeline::build`]) — the start-up path.
+    building: bool,
 }
 
 /// The placeholder next-hop MAC used until the real one is known: the flows are complete and
@@ -87,7 +90,8 @@ pub struct Controller {
 pub const UNKNOWN_MAC: MacAddr = MacAddr([0; 6]);
 
 impl Controller {
-    /// A controller with the node's static flows in cookie round `round`.
+    /// A controller for cookie round `round`. Inputs applied before the first
+    /// [`Controller::sync`] only update the view; that sync builds the whole pipeline.
     pub fn new(
         cfg: AgentConfig,
         round: u16,
@@ -97,7 +101,7 @@ impl Controller {
         let nc = node_config(&cfg, ports, next_hop.unwrap_or(UNKNOWN_MAC));
         let pipeline = NodePipeline::new(nc, round)?;
         let view = ClusterView::new(&cfg);
-        let mut c = Controller {
+        let c = Controller {
             cfg,
             view,
             pipeline,
@@ -108,11 +112,8 @@ impl Controller {
             egress_dirty: true,
             status_dirty: true,
             pending: Vec::new(),
+            building: true,
         };
-        let peers: Vec<String> = c.view.peers().map(|n| n.name().to_string()).collect();
-        for p in peers {
-            c.refresh_peer(&p);
-        }
         Ok(c)
     }
 
@@ -157,6 +158,9 @@ impl Controller {
         // changing any binding, so it also calls for a sync.
         self.egress_dirty |= e.egress || !e.ports.is_empty();
         self.status_dirty |= e.status || e.egress || !e.ports.is_empty();
+        if self.building {
+            return;
+        }
         for key in &e.ports {
             self.refresh_pod(key);
         }
@@ -165,17 +169,43 @@ impl Controller {
         }
     }
 
-    fn refresh_pod(&mut self, key: &PodKey) {
-        let Some(port) = self.view.port_of(key).cloned() else {
-            let c = self.pipeline.remove_pod(key);
-            self.pending.extend(c);
-            return;
-        };
-        let pod = LocalPod {
+    fn local_pod(&self, key: &PodKey) -> Option<LocalPod> {
+        let port = self.view.port_of(key)?;
+        Some(LocalPod {
             key: key.clone(),
             ofport: PortNo(u16::try_from(port.ofport).unwrap_or(0)),
             mac: Mac(port.mac.0),
             ips: port.ips.clone(),
+        })
+    }
+
+    /// Builds the pipeline from the whole view at once (start-up), replacing the one so far.
+    fn build(&mut self) -> Result<(), InputError> {
+        let nc = node_config(&self.cfg, self.ports, self.next_hop.unwrap_or(UNKNOWN_MAC));
+        let peers: Vec<PeerNode> = self.view.peers().filter_map(PeerNode::from_node).collect();
+        let pods: Vec<LocalPod> = self
+            .view
+            .ports()
+            .values()
+            .filter_map(|p| self.local_pod(&p.pod))
+            .collect();
+        let view = self.view.node_view();
+        let (pipeline, errors) =
+            NodePipeline::build(nc, self.pipeline.round(), peers, pods, &view)?;
+        for e in errors {
+            tracing::warn!("pod port not programmed: {e}");
+        }
+        self.pipeline = pipeline;
+        self.pending.clear();
+        self.building = false;
+        Ok(())
+    }
+
+    fn refresh_pod(&mut self, key: &PodKey) {
+        let Some(pod) = self.local_pod(key) else {
+            let c = self.pipeline.remove_pod(key);
+            self.pending.extend(c);
+            return;
         };
         match self.pipeline.upsert_pod(pod) {
             Ok(c) => self.pending.extend(c),
@@ -205,12 +235,22 @@ impl Controller {
     /// Brings the pipeline up to date with the egress state; returns the IPs gained and lost.
     /// `now` stamps the drain deadline of lost IPs.
     pub fn sync(&mut self, now: Instant) -> Transitions {
-        if !std::mem::take(&mut self.egress_dirty) {
-            return Transitions::default();
-        }
-        let view = self.view.node_view();
-        let changes = self.pipeline.apply_view(&view);
-        self.pending.extend(changes);
+        let view = if self.building {
+            // The first sync: everything at once. The caller installs with a full sync.
+            if let Err(e) = self.build() {
+                tracing::error!("pipeline build failed: {e}");
+            }
+            self.egress_dirty = false;
+            self.view.node_view()
+        } else {
+            if !std::mem::take(&mut self.egress_dirty) {
+                return Transitions::default();
+            }
+            let view = self.view.node_view();
+            let changes = self.pipeline.apply_view(&view);
+            self.pending.extend(changes);
+            view
+        };
         let owned: BTreeMap<IpAddr, Option<EgressId>> =
             view.owned_ips.iter().map(|o| (o.ip, o.egress_id)).collect();
         let mut t = Transitions::default();
