@@ -394,7 +394,10 @@ async fn monitor_v1_and_monitor_cond() {
 /// listener); it creates no bridge, so no link appears there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_answered_over_tcp() {
-    let sb = Sandbox::start().unwrap();
+    // `Sandbox::start` would put the daemons in a namespace of their own, whose loopback the
+    // test cannot reach; this test creates no bridge, so the root namespace gets no device.
+    let dir = tempfile::tempdir().unwrap();
+    let sb = Sandbox::start_in(dir.path(), None).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
