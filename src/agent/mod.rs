@@ -34,6 +34,7 @@ pub mod installer;
 #[cfg(feature = "kube")]
 pub mod k8s;
 pub mod manifest;
+pub mod membership;
 pub mod metrics;
 pub mod ovs_watch;
 pub mod ports;
