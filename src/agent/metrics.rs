@@ -44,6 +44,8 @@ pub struct Metrics {
     pub uplink_restores: Counter,
     /// 1 when the installed flows match the current state.
     pub converged: Gauge,
+    /// Membership and failover (issue 7).
+    pub membership: super::membership::metrics::MembershipMetrics,
 }
 
 impl Default for Metrics {
@@ -120,8 +122,11 @@ impl Metrics {
             "1 when the installed flows match the current state",
             converged.clone(),
         );
+        let membership = super::membership::metrics::MembershipMetrics::default();
+        membership.register(&mut r);
         Metrics {
             registry: Mutex::new(r),
+            membership,
             flows_installed,
             reconcile_seconds,
             bundle_failures,

@@ -7,8 +7,8 @@
 //! Invariants:
 //! - timers belong to the current foca instance: they are dropped when it is replaced;
 //! - the alive set always contains this node unless it departs;
-//! - while isolated (peers known, none live, after joining or the join timeout) in a cluster of
-//!   three or more known nodes, the alive set is frozen at its last value before the isolation,
+//! - while isolated (peers known, none live, after joining or the join timeout; peers that
+//!   announced their departure do not count) in a cluster of three or more known nodes, the alive set is frozen at its last value before the isolation,
 //!   so the node keeps what it owns and takes nothing new (docs/failover.md, split brain). In a
 //!   two-node cluster a lone node cannot tell a dead peer from its own isolation and follows
 //!   gossip (it takes over).
@@ -314,12 +314,18 @@ impl Membership {
             .filter(|(_, s)| **s != MemberState::Down)
             .map(|(n, _)| n.clone())
             .collect();
-        let known_peers = self.peers.len();
-        let isolated = self.synced && known_peers > 0 && live.is_empty() && !self.left;
         let (departing_nodes, held) = {
             let table = self.claims.borrow();
             (table.departing(), table.held())
         };
+        // Peers that announced their departure left on purpose: losing them is no sign of
+        // isolation.
+        let known_peers = self
+            .peers
+            .keys()
+            .filter(|n| !departing_nodes.contains(*n))
+            .count();
+        let isolated = self.synced && known_peers > 0 && live.is_empty() && !self.left;
         let mut alive: BTreeSet<String> = live
             .iter()
             .filter(|n| !departing_nodes.contains(*n))
@@ -334,6 +340,7 @@ impl Membership {
         self.was_isolated = isolated;
         if frozen {
             alive = self.frozen_alive.clone().unwrap_or(alive);
+            alive.retain(|n| !departing_nodes.contains(n));
         } else if !isolated {
             self.remember_alive(now, &alive);
         }

@@ -9,14 +9,19 @@
 //! - [`claims`]: ownership claims and departure, as foca custom broadcasts;
 //! - [`params`]: timings, their defaults and the detection bound they imply;
 //! - [`core`]: the sans-IO core (foca + peers + rejoin + claims + the isolation rule);
-//! - [`report`]: what the controller receives.
+//! - [`handover`]: make-before-break between nodes (what this node serves, where pods send);
+//! - [`report`]: what the controller receives;
+//! - [`driver`]: the UDP socket and timers on a thread of their own; [`metrics`]: what it counts.
 //!
 //! The semantics (timelines, split brain, Kubernetes liveness) are in `docs/failover.md`.
 
 pub mod auth;
 pub mod claims;
 pub mod core;
+pub mod handover;
+pub mod driver;
 pub mod keys;
+pub mod metrics;
 pub mod params;
 pub mod report;
 pub mod wire;
