@@ -61,7 +61,7 @@ pub fn unhex(s: &str) -> Vec<u8> {
                 .unwrap_or_else(|| panic!("bad hex {s}")) as u8
         })
         .collect();
-    assert!(digits.len() % 2 == 0, "odd hex {s}");
+    assert!(digits.len().is_multiple_of(2), "odd hex {s}");
     digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect()
 }
 

@@ -97,7 +97,7 @@ fn header_for_name(name: &str) -> Option<(Vec<u8>, usize, bool)> {
 /// Decodes hex digits (whitespace ignored).
 pub fn hex(s: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     digits

@@ -205,7 +205,7 @@ fn shell_word(s: &str) -> Option<(String, &str)> {
 
 fn parse_hex(s: &str) -> Option<Vec<u8>> {
     let digits: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() % 2 != 0 || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+    if !digits.len().is_multiple_of(2) || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
     (0..digits.len())

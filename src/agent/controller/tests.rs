@@ -100,7 +100,9 @@ fn the_first_sync_builds_everything_then_changes_are_incremental() {
     c.sync(Instant::now());
     let changes = c.take_changes();
     assert!(!changes.is_empty());
-    assert!(changes.iter().all(|ch| ch.old.is_none() && ch.new.is_some()));
+    assert!(changes
+        .iter()
+        .all(|ch| ch.old.is_none() && ch.new.is_some()));
 }
 
 #[test]

@@ -77,7 +77,7 @@ pub fn decode_instructions(
     while !r.is_empty() {
         let ty = r.peek_u16(0, "instruction type")?;
         let len = r.peek_u16(2, "instruction length")? as usize;
-        if len < 8 || len % 8 != 0 {
+        if len < 8 || !len.is_multiple_of(8) {
             return Err(DecodeError::BadLength {
                 what: "instruction",
                 len,

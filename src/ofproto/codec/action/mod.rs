@@ -302,7 +302,7 @@ pub(crate) fn decode_list(
     let mut out = Vec::with_capacity((r.remaining() / 16).min(32));
     while !r.is_empty() {
         let len = r.peek_u16(2, "action length")? as usize;
-        if len < 8 || len % 8 != 0 {
+        if len < 8 || !len.is_multiple_of(8) {
             return Err(DecodeError::BadLength {
                 what: "action",
                 len,
@@ -487,7 +487,7 @@ pub fn encode_action(a: &Action, out: &mut BytesMut, version: Version) -> Result
             out.put_u16(raw.action_type);
             out.put_u16(0);
             out.put_slice(&raw.body);
-            if (out.len() - start) % 8 != 0 {
+            if !(out.len() - start).is_multiple_of(8) {
                 return Err(EncodeError::BadValue {
                     what: "raw action",
                     problem: format!("length {} is not a multiple of 8", out.len() - start),

@@ -161,7 +161,7 @@ pub fn sub_by_len<'a>(
     what: &'static str,
 ) -> Result<Reader<'a>, DecodeError> {
     let len = r.peek_u16(at, what)? as usize;
-    if len < min || (align8 && len % 8 != 0) {
+    if len < min || (align8 && !len.is_multiple_of(8)) {
         return Err(DecodeError::BadLength { what, len });
     }
     r.sub(len, what)
