@@ -239,7 +239,12 @@ fn three_nodes_join_and_stay_joined() {
     converge(&mut sim);
     sim.run_for(Duration::from_secs(30));
     for n in &sim.nodes {
-        assert_eq!(n.report.alive, names(&["node1", "node2", "node3"]), "{}", n.name);
+        assert_eq!(
+            n.report.alive,
+            names(&["node1", "node2", "node3"]),
+            "{}",
+            n.name
+        );
         assert_eq!(n.core.counters().member_down, 0, "{}", n.name);
     }
 }
@@ -380,7 +385,11 @@ fn an_isolated_node_freezes_and_rejoins_after_the_heal() {
     sim.until(&[0], Duration::from_secs(2), |r| r.isolated);
     let r = sim.nodes[0].report.clone();
     assert!(r.frozen, "{r:?}");
-    assert_eq!(r.alive, names(&["node1", "node2", "node3"]), "keeps its view");
+    assert_eq!(
+        r.alive,
+        names(&["node1", "node2", "node3"]),
+        "keeps its view"
+    );
     sim.run_for(Duration::from_secs(3));
     assert!(sim.nodes[0].report.isolated);
     // Heal.
@@ -402,7 +411,9 @@ fn a_restarted_node_rejoins_and_its_old_claims_vanish() {
     let now = sim.now;
     sim.nodes[2].core.set_claims(&BTreeSet::from([x]), now);
     sim.flush();
-    sim.until(&[0, 1], Duration::from_secs(1), |r| r.claims.contains_key("node3"));
+    sim.until(&[0, 1], Duration::from_secs(1), |r| {
+        r.claims.contains_key("node3")
+    });
     sim.nodes[2].up = false;
     sim.run_for(Duration::from_millis(200));
     // A new agent process on the same address (larger epoch), before the others noticed.
@@ -449,7 +460,6 @@ fn a_node_without_the_key_never_joins() {
         assert_eq!(r.members["node3"], MemberState::Down);
     }
 }
-
 
 #[test]
 fn a_short_stall_is_tolerated_and_a_long_one_rejoins() {

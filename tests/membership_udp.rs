@@ -65,7 +65,10 @@ impl Node {
             let left = WAIT.saturating_sub(t0.elapsed());
             match tokio::time::timeout(left, self.reports.recv()).await {
                 Ok(Some(r)) => self.last = r,
-                _ => panic!("{}: {what} not reached; last report {:?}", self.name, self.last),
+                _ => panic!(
+                    "{}: {what} not reached; last report {:?}",
+                    self.name, self.last
+                ),
             }
         }
         t0.elapsed()
@@ -95,8 +98,10 @@ async fn join_detect_and_leave_over_udp() {
     // node3 stops without a word (its thread ends, its socket closes).
     drop(c.handle.take());
     let t0 = Instant::now();
-    a.wait("node3 gone", |r| r.alive == names(&["node1", "node2"])).await;
-    b.wait("node3 gone", |r| r.alive == names(&["node1", "node2"])).await;
+    a.wait("node3 gone", |r| r.alive == names(&["node1", "node2"]))
+        .await;
+    b.wait("node3 gone", |r| r.alive == names(&["node1", "node2"]))
+        .await;
     eprintln!(
         "a silent node is out of both survivors' alive sets after {:?} (bound {:?})",
         t0.elapsed(),
@@ -106,10 +111,12 @@ async fn join_detect_and_leave_over_udp() {
     // not count for isolation, so node1 is a lone node of a two-node cluster now (not frozen).
     let t0 = Instant::now();
     b.handle.as_ref().unwrap().depart();
-    a.wait("node2 departing", |r| r.alive == names(&["node1"])).await;
+    a.wait("node2 departing", |r| r.alive == names(&["node1"]))
+        .await;
     eprintln!("a departure is seen after {:?}", t0.elapsed());
     b.handle.take().unwrap().leave(Duration::from_secs(5)).await;
-    a.wait("node2 left", |r| r.members["node2"] == MemberState::Down).await;
+    a.wait("node2 left", |r| r.members["node2"] == MemberState::Down)
+        .await;
     eprintln!("a graceful leave is seen after {:?}", t0.elapsed());
     a.wait("isolated", |r| r.isolated).await;
     assert!(!a.last.frozen, "{:?}", a.last);

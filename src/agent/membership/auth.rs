@@ -241,7 +241,10 @@ pub struct Opener {
 impl std::fmt::Debug for Opener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Opener")
-            .field("key_ids", &self.keys.iter().map(|k| k.0).collect::<Vec<_>>())
+            .field(
+                "key_ids",
+                &self.keys.iter().map(|k| k.0).collect::<Vec<_>>(),
+            )
             .field("max_skew_ms", &self.max_skew_ms)
             .field("senders", &self.windows.len())
             .finish()

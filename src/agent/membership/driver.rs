@@ -177,7 +177,12 @@ impl Io {
         while let Some((to, payload)) = core.poll_transmit() {
             self.sealer.seal(&payload, wall_ms(), &mut self.out);
             match self.socket.send_to(&self.out, to).await {
-                Ok(_) => self.metrics.membership.gossip_datagrams.get_or_create(&[("dir", "out")]).inc(),
+                Ok(_) => self
+                    .metrics
+                    .membership
+                    .gossip_datagrams
+                    .get_or_create(&[("dir", "out")])
+                    .inc(),
                 Err(e) => {
                     // No route while the uplink bridge is being rebuilt, a peer's address gone:
                     // gossip treats it as loss.

@@ -128,6 +128,7 @@ impl Handover {
                 .map(|m| m.claimers(ip).filter(|n| *n != self.me).collect())
                 .unwrap_or_default()
         };
+        let departing = membership.is_some_and(|m| m.departing);
         let mut serving = BTreeSet::new();
         let mut target: BTreeMap<IpAddr, String> = BTreeMap::new();
         for (ip, outcome) in &plan.ips {
@@ -149,6 +150,11 @@ impl Handover {
                             target.insert(*ip, (*old).to_string());
                         }
                     }
+                }
+                // Departing and nobody else may take it: keep serving (a restart of the only
+                // eligible node must not cut its traffic).
+                None if departing && self.serving.contains(ip) => {
+                    serving.insert(*ip);
                 }
                 None => {}
             }
@@ -226,6 +232,21 @@ impl Handover {
             }
         }
         view
+    }
+
+    /// Forgets every announcement (they are all due again).
+    pub fn reannounce(&mut self) {
+        self.announced.clear();
+    }
+
+    /// Whether every IP this node serves has been handed over (or has nobody to go to): a
+    /// departing node may leave the cluster.
+    pub fn handed_over(&self, plan: &IpPlan) -> bool {
+        self.serving.iter().all(|ip| {
+            plan.ips
+                .get(ip)
+                .is_none_or(|o| o.owner.is_none() || o.owner.as_deref() == Some(&self.me))
+        })
     }
 
     /// The served IPs to announce now (call after the effective view is installed): those not

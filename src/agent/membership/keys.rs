@@ -53,12 +53,15 @@ impl std::fmt::Debug for GossipKeys {
 }
 
 fn hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
         .step_by(2)
-        .map(|i| text.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
         .collect()
 }
 
@@ -139,12 +142,18 @@ mod tests {
 
     #[test]
     fn parses_ids_secrets_and_comments() {
-        let text = format!("# rotation in progress\n7 {K1}\n\n  3 {}  # old\n", &K1[..32]);
+        let text = format!(
+            "# rotation in progress\n7 {K1}\n\n  3 {}  # old\n",
+            &K1[..32]
+        );
         let keys = GossipKeys::parse(&text).unwrap();
         assert_eq!(keys.primary().0, 7);
         assert_eq!(keys.primary().1.len(), 32);
         assert_eq!(keys.iter().map(|k| k.0).collect::<Vec<_>>(), [7, 3]);
-        assert!(!format!("{keys:?}").contains("0011"), "secrets are not printed");
+        assert!(
+            !format!("{keys:?}").contains("0011"),
+            "secrets are not printed"
+        );
     }
 
     #[test]

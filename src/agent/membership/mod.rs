@@ -18,8 +18,8 @@
 pub mod auth;
 pub mod claims;
 pub mod core;
-pub mod handover;
 pub mod driver;
+pub mod handover;
 pub mod keys;
 pub mod metrics;
 pub mod params;

@@ -127,12 +127,12 @@ impl GossipParams {
         let mut c = foca::Config::simple();
         c.probe_period = self.probe_period;
         c.probe_rtt = self.probe_rtt;
-        c.num_indirect_probes = NonZeroUsize::new(self.indirect_probes).unwrap_or(NonZeroUsize::MIN);
+        c.num_indirect_probes =
+            NonZeroUsize::new(self.indirect_probes).unwrap_or(NonZeroUsize::MIN);
         c.max_transmissions = NonZeroU8::new(self.max_transmissions()).unwrap_or(NonZeroU8::MIN);
         c.suspect_to_down_after = self.suspicion;
         c.remove_down_after = Some(Duration::from_secs(3600));
-        c.max_packet_size =
-            NonZeroUsize::new(MAX_DATAGRAM - OVERHEAD).unwrap_or(NonZeroUsize::MIN);
+        c.max_packet_size = NonZeroUsize::new(MAX_DATAGRAM - OVERHEAD).unwrap_or(NonZeroUsize::MIN);
         c.notify_down_members = true;
         // Re-invitations of absent peers are ours (`rejoin_interval`), also while alone.
         c.periodic_announce = None;

@@ -82,10 +82,7 @@ fn membership(claims: &[(&str, bool)], live: &[&str]) -> MembershipReport {
     }
     for (n, held) in claims {
         if *held && live.contains(n) {
-            r.claims
-                .entry(n.to_string())
-                .or_default()
-                .insert(x());
+            r.claims.entry(n.to_string()).or_default().insert(x());
         }
     }
     r
@@ -109,9 +106,13 @@ impl N {
 
     fn sync(&mut self, owner: Option<&str>, m: &MembershipReport, now: Instant) {
         self.h.observe(m);
-        self.view = self
-            .h
-            .effective(elected(self.me, owner), &plan(owner), &nodes(), Some(m), now);
+        self.view = self.h.effective(
+            elected(self.me, owner),
+            &plan(owner),
+            &nodes(),
+            Some(m),
+            now,
+        );
     }
 
     fn serves(&self) -> bool {
@@ -132,12 +133,24 @@ impl N {
 fn without_membership_the_election_is_used_as_is() {
     let t0 = Instant::now();
     let mut h = Handover::new("node1", T, false);
-    let v = h.effective(elected("node1", Some("node1")), &plan(Some("node1")), &nodes(), None, t0);
+    let v = h.effective(
+        elected("node1", Some("node1")),
+        &plan(Some("node1")),
+        &nodes(),
+        None,
+        t0,
+    );
     assert_eq!(v, elected("node1", Some("node1")));
     let due = h.announce_due(None, t0);
     assert_eq!(due.len(), 1);
     assert!(h.announce_due(None, t0).is_empty(), "announced once");
-    let v = h.effective(elected("node1", Some("node2")), &plan(Some("node2")), &nodes(), None, t0);
+    let v = h.effective(
+        elected("node1", Some("node2")),
+        &plan(Some("node2")),
+        &nodes(),
+        None,
+        t0,
+    );
     assert_eq!(v, elected("node1", Some("node2")));
     assert!(h.serving().is_empty());
     assert_eq!(h.next_deadline(None), None);
@@ -164,7 +177,11 @@ fn planned_move_is_make_before_break() {
     assert_eq!(old.sends_to(), Some("node1"));
     assert!(new.serves(), "NEW installs at once");
     assert_eq!(new.sends_to(), Some("node2"));
-    assert_eq!(other.sends_to(), Some("node1"), "the others keep sending to OLD");
+    assert_eq!(
+        other.sends_to(),
+        Some("node1"),
+        "the others keep sending to OLD"
+    );
     assert!(
         new.h.announce_due(Some(&m), t1).is_empty(),
         "NEW does not announce while OLD serves"
@@ -179,13 +196,22 @@ fn planned_move_is_make_before_break() {
     assert_eq!(old.sends_to(), Some("node2"));
     assert_eq!(other.sends_to(), Some("node2"));
     new.sync(Some("node2"), &m, t2);
-    assert!(new.h.announce_due(Some(&m), t2).is_empty(), "OLD still claims");
+    assert!(
+        new.h.announce_due(Some(&m), t2).is_empty(),
+        "OLD still claims"
+    );
     // OLD's release arrives: NEW announces, with the takeover time.
     let m = membership(&[("node2", true)], &live);
     let t3 = t2 + Duration::from_millis(5);
     new.sync(Some("node2"), &m, t3);
     let due = new.h.announce_due(Some(&m), t3);
-    assert_eq!(due, [Announce { ip: x(), takeover: Some(t3 - t1) }]);
+    assert_eq!(
+        due,
+        [Announce {
+            ip: x(),
+            takeover: Some(t3 - t1)
+        }]
+    );
     assert!(new.h.announce_due(Some(&m), t3).is_empty());
     assert_eq!(new.h.timeouts() + old.h.timeouts(), 0);
 }
@@ -228,7 +254,11 @@ fn waits_end_after_the_timeout() {
     }
     assert!(!old.serves());
     assert_eq!(other.sends_to(), Some("node2"));
-    assert_eq!(new.h.announce_due(Some(&m), t2).len(), 1, "NEW announces anyway");
+    assert_eq!(
+        new.h.announce_due(Some(&m), t2).len(),
+        1,
+        "NEW announces anyway"
+    );
     assert!(new.h.announce_due(Some(&m), t2).is_empty(), "only once");
     assert_eq!(old.h.timeouts(), 1);
     assert_eq!(new.h.timeouts(), 1);
@@ -253,7 +283,10 @@ fn after_a_partition_one_holder_remains_and_announces() {
     interim.sync(Some("node2"), &m2, t0);
     assert_eq!(interim.h.announce_due(Some(&m2), t0).len(), 1);
     // Heal.
-    let both = membership(&[("node1", true), ("node2", true)], &["node1", "node2", "node3"]);
+    let both = membership(
+        &[("node1", true), ("node2", true)],
+        &["node1", "node2", "node3"],
+    );
     let t1 = t0 + Duration::from_secs(5);
     back.sync(Some("node1"), &both, t1);
     interim.sync(Some("node1"), &both, t1);
