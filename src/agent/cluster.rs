@@ -9,9 +9,10 @@
 //! - **Nodes.** From the source; this node is synthesised from the configuration when the source
 //!   does not list it, and gets the configured transport IP / pod CIDR when the source omits
 //!   them, so an agent always knows itself.
-//! - **Liveness.** Until a membership layer reports ([`Input::Alive`]), a node is alive unless its
-//!   `Ready` condition says otherwise; this node is always alive (it is running). Once
-//!   membership reports, its set is used as is (plus this node).
+//! - **Liveness.** Until a membership layer reports ([`Input::Alive`], [`Input::Membership`]), a
+//!   node is alive unless its `Ready` condition says otherwise; this node is always alive (it is
+//!   running). Once membership reports, its set is used as is (plus this node, unless it
+//!   announced its departure: then the others take its IPs over).
 //!
 //! Sans-IO: no clock, no sockets; the runtime feeds inputs and reads views.
 
@@ -23,6 +24,7 @@ use crate::egress::model::{Node, NodeAddress, Object, ObjectMeta, Pod, PodIp, Po
 use crate::egress::state::{ClusterState, NodeView};
 
 use super::config::AgentConfig;
+use super::membership::MembershipReport;
 use super::source::{Input, Kind, ObjectRef, PodPort, SourceError};
 
 /// What one input changed, for the runtime to act on.
@@ -66,6 +68,7 @@ pub struct ClusterView {
     ports: BTreeMap<String, PodPort>,
     port_of_pod: BTreeMap<PodKey, String>,
     membership: Option<BTreeSet<String>>,
+    gossip: Option<MembershipReport>,
     errors: BTreeMap<&'static str, Vec<SourceError>>,
     synced: BTreeSet<&'static str>,
 }
@@ -91,6 +94,7 @@ impl ClusterView {
             ports: BTreeMap::new(),
             port_of_pod: BTreeMap::new(),
             membership: None,
+            gossip: None,
             errors: BTreeMap::new(),
             synced: BTreeSet::new(),
         };
@@ -144,6 +148,11 @@ impl ClusterView {
         all
     }
 
+    /// The latest gossip membership snapshot, when membership runs.
+    pub fn gossip(&self) -> Option<&MembershipReport> {
+        self.gossip.as_ref()
+    }
+
     /// Whether the source `name` has delivered its first full snapshot.
     pub fn is_synced(&self, name: &str) -> bool {
         self.synced.contains(name)
@@ -171,6 +180,16 @@ impl ClusterView {
             Input::Alive(set) => {
                 self.membership = Some(set);
                 let mut e = self.refresh_alive();
+                e.status = true;
+                e
+            }
+            Input::Membership(report) => {
+                self.membership = Some(report.alive.clone());
+                self.gossip = Some(*report);
+                self.synced.insert(super::source::MEMBERSHIP);
+                let mut e = self.refresh_alive();
+                // Claims and isolation matter to the handover even when the alive set stays.
+                e.egress = true;
                 e.status = true;
                 e
             }
@@ -318,7 +337,10 @@ impl ClusterView {
                 .map(|n| n.name().to_string())
                 .collect(),
         };
-        alive.insert(self.node.clone());
+        // This node is alive (it runs), unless it announced its departure.
+        if !self.gossip.as_ref().is_some_and(|g| g.departing) {
+            alive.insert(self.node.clone());
+        }
         let change = self.engine.set_alive(alive);
         Effects::from_change(&change)
     }

@@ -16,6 +16,8 @@ use serde::{Deserialize, Deserializer};
 
 use crate::egress::election::{ElectionConfig, DEFAULT_MAX_EGRESS_IPS_PER_NODE};
 
+use super::membership::params::{GossipParams, DEFAULT_GOSSIP_PORT};
+
 /// Antrea's conntrack zone, used for every SNAT entry (default and egress alike).
 pub const DEFAULT_CT_ZONE: u16 = 65520;
 /// Where OVS keeps its sockets by default.
@@ -185,6 +187,36 @@ pub struct Settings {
     /// Log filter (`info`, `debug`, `ovs_egress=debug`...; `RUST_LOG` wins; default info).
     #[arg(long)]
     pub log_level: Option<String>,
+    /// File with the shared gossip keys (`<id> <hex secret>` per line, the first seals). Setting
+    /// it turns membership on (docs/failover.md); without it node liveness comes from the
+    /// Nodes' Ready condition only.
+    #[arg(long)]
+    pub gossip_key_file: Option<PathBuf>,
+    /// UDP port of the gossip between agents (default 10351, Antrea's).
+    #[arg(long)]
+    pub gossip_port: Option<u16>,
+    /// Local address the gossip socket binds (default 0.0.0.0; peers reach us at transportIP).
+    #[arg(long)]
+    #[serde(default, deserialize_with = "de_opt_parse")]
+    pub gossip_bind_address: Option<IpAddr>,
+    /// Gossip probe period in ms (default 100).
+    #[arg(long)]
+    pub gossip_probe_period_millis: Option<u64>,
+    /// Time a direct probe may take before indirect probes start, in ms (default 40).
+    #[arg(long)]
+    pub gossip_probe_rtt_millis: Option<u64>,
+    /// Time a suspected node has to refute before it is declared down, in ms (default 300).
+    #[arg(long)]
+    pub gossip_suspicion_millis: Option<u64>,
+    /// Helpers asked to probe a node that missed a direct probe (default 3).
+    #[arg(long)]
+    pub gossip_indirect_probes: Option<usize>,
+    /// Largest accepted clock difference between nodes, in s (default 30).
+    #[arg(long)]
+    pub gossip_max_clock_skew_seconds: Option<u64>,
+    /// How long a handover waits for the other node's claim or release, in ms (default 1000).
+    #[arg(long)]
+    pub handover_timeout_millis: Option<u64>,
 }
 
 fn de_opt_parse<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
@@ -326,11 +358,21 @@ impl Settings {
             rescan_seconds,
             drain_millis,
             log_level,
+            gossip_key_file,
+            gossip_port,
+            gossip_bind_address,
+            gossip_probe_period_millis,
+            gossip_probe_rtt_millis,
+            gossip_suspicion_millis,
+            gossip_indirect_probes,
+            gossip_max_clock_skew_seconds,
+            handover_timeout_millis,
         )
     }
 
     /// Applies defaults and checks every value.
     pub fn resolve(self) -> Result<AgentConfig, ConfigError> {
+        let gossip = self.gossip()?;
         let node_name = required(self.node_name, "nodeName", "node-name")?;
         if node_name.is_empty() || node_name.contains(['/', ' ']) {
             return Err(invalid(
@@ -442,8 +484,56 @@ impl Settings {
             rescan_interval: Duration::from_secs(rescan),
             drain: Duration::from_millis(self.drain_millis.unwrap_or(3000)),
             log_level: self.log_level.unwrap_or_else(|| "info".into()),
+            gossip,
         })
     }
+
+    /// The membership settings (`None` without a key file).
+    fn gossip(&self) -> Result<Option<GossipConfig>, ConfigError> {
+        let Some(key_file) = self.gossip_key_file.clone() else {
+            return Ok(None);
+        };
+        let ms = Duration::from_millis;
+        let d = GossipParams::default();
+        let params = GossipParams {
+            probe_period: self.gossip_probe_period_millis.map_or(d.probe_period, ms),
+            probe_rtt: self.gossip_probe_rtt_millis.map_or(d.probe_rtt, ms),
+            suspicion: self.gossip_suspicion_millis.map_or(d.suspicion, ms),
+            indirect_probes: self.gossip_indirect_probes.unwrap_or(d.indirect_probes),
+            handover_timeout: self.handover_timeout_millis.map_or(d.handover_timeout, ms),
+            max_skew: self
+                .gossip_max_clock_skew_seconds
+                .map_or(d.max_skew, Duration::from_secs),
+        };
+        params
+            .validate()
+            .map_err(|message| invalid("gossipProbePeriodMillis", message))?;
+        let port = self.gossip_port.unwrap_or(DEFAULT_GOSSIP_PORT);
+        if port == 0 {
+            return Err(invalid("gossipPort", "must not be 0".into()));
+        }
+        Ok(Some(GossipConfig {
+            key_file,
+            port,
+            bind: self
+                .gossip_bind_address
+                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            params,
+        }))
+    }
+}
+
+/// Membership settings (issue 7): present when a gossip key file is configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GossipConfig {
+    /// The shared key file.
+    pub key_file: PathBuf,
+    /// UDP port (the same on every node).
+    pub port: u16,
+    /// Local bind address.
+    pub bind: IpAddr,
+    /// Timings.
+    pub params: GossipParams,
 }
 
 fn required<T>(v: Option<T>, key: &'static str, flag: &'static str) -> Result<T, ConfigError> {
@@ -516,6 +606,8 @@ pub struct AgentConfig {
     pub drain: Duration,
     /// Log filter.
     pub log_level: String,
+    /// Membership (gossip), when configured.
+    pub gossip: Option<GossipConfig>,
 }
 
 impl AgentConfig {
@@ -637,6 +729,42 @@ maxEgressIPsPerNode: 3
             s.resolve(),
             Err(ConfigError::Missing { key: "nextHop", .. })
         ));
+    }
+
+    #[test]
+    fn gossip_settings() {
+        let c = Settings::from_yaml(FULL).unwrap().resolve().unwrap();
+        assert_eq!(c.gossip, None, "membership is off without a key file");
+        let text = format!(
+            "{FULL}gossipKeyFile: /etc/ovs-egress/gossip.keys\ngossipPort: 7946\n\
+             gossipProbePeriodMillis: 200\ngossipSuspicionMillis: 600\nhandoverTimeoutMillis: 500\n"
+        );
+        let g = Settings::from_yaml(&text)
+            .unwrap()
+            .resolve()
+            .unwrap()
+            .gossip
+            .unwrap();
+        assert_eq!(g.port, 7946);
+        assert_eq!(g.bind, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        assert_eq!(g.params.probe_period, Duration::from_millis(200));
+        assert_eq!(g.params.probe_rtt, Duration::from_millis(40));
+        assert_eq!(g.params.suspicion, Duration::from_millis(600));
+        assert_eq!(g.params.handover_timeout, Duration::from_millis(500));
+        let bad = format!("{FULL}gossipKeyFile: /k\ngossipProbeRttMillis: 100\n");
+        let e = Settings::from_yaml(&bad)
+            .unwrap()
+            .resolve()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("gossipProbeRttMillis"), "{e}");
+        let bad = format!("{FULL}gossipKeyFile: /k\ngossipPort: 0\n");
+        let e = Settings::from_yaml(&bad)
+            .unwrap()
+            .resolve()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("gossipPort"), "{e}");
     }
 
     #[test]

@@ -139,4 +139,10 @@ pub enum Input {
     PortDown(String),
     /// The nodes the membership layer considers alive (replaces the earlier set).
     Alive(BTreeSet<String>),
+    /// A gossip membership snapshot (issue 7): alive set, isolation, claims. Replaces
+    /// [`Input::Alive`]'s set; the first one marks the source [`MEMBERSHIP`] synced.
+    Membership(Box<super::membership::MembershipReport>),
 }
+
+/// The source name of gossip membership (waited for at start when it is configured).
+pub const MEMBERSHIP: &str = "membership";

@@ -107,6 +107,49 @@ pub struct NodeReport {
     pub pools: BTreeMap<String, IpPoolUsage>,
     /// Inputs that were rejected.
     pub invalid: Vec<InvalidInput>,
+    /// Every egress IP: its elected node and whether this node serves it (issue 7).
+    #[serde(rename = "egressIPs", default, skip_serializing_if = "Vec::is_empty")]
+    pub egress_ips: Vec<EgressIpReport>,
+    /// The egress IPs this node serves (owner flows installed), including one it keeps while
+    /// handing it over; equals `ownedIPs` outside handovers.
+    #[serde(rename = "servedIPs", default, skip_serializing_if = "Vec::is_empty")]
+    pub served_ips: Vec<String>,
+    /// Gossip membership, when it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub membership: Option<MembershipStatus>,
+    /// Node-level conditions (`MembershipIsolated`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<StatusCondition>,
+}
+
+/// One egress IP in the node report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EgressIpReport {
+    /// The IP.
+    pub ip: String,
+    /// The node elected for it (empty: none eligible).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub egress_node: String,
+    /// Whether this node serves it (SNAT, ARP responder).
+    pub served_here: bool,
+}
+
+/// Gossip membership as this node sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MembershipStatus {
+    /// Every known peer's gossip state.
+    pub members: BTreeMap<String, super::membership::MemberState>,
+    /// Lost contact with every peer.
+    pub isolated: bool,
+    /// The alive set is frozen (isolated in a cluster of three or more).
+    pub frozen: bool,
+    /// This node announced its departure.
+    pub departing: bool,
+    /// Egress IPs other live nodes serve, by node.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claims: BTreeMap<String, Vec<String>>,
 }
 
 /// The current time as a [`Timestamp`].
@@ -226,6 +269,10 @@ impl StatusBook {
                     message: e.message.clone(),
                 })
                 .collect(),
+            egress_ips: Vec::new(),
+            served_ips: Vec::new(),
+            membership: None,
+            conditions: Vec::new(),
         }
     }
 
