@@ -24,11 +24,13 @@ use crate::egress::pipeline::{Bridge, FlowKey};
 use crate::egress::pipeline::{
     FlowChange, InputError, LocalPod, Mac, NodeConfig, NodePipeline, PeerNode, Ports, TunnelType,
 };
+use crate::egress::state::NodeView;
 use crate::ofproto::codec::PortNo;
 
 use super::bridges::InfraPorts;
 use super::cluster::{ClusterView, Effects};
 use super::config::{AgentConfig, MacAddr, TunnelKind};
+use super::membership::handover::{Announce, Handover};
 use super::source::Input;
 
 /// The pipeline configuration for this node.
@@ -83,6 +85,8 @@ pub struct Controller {
     /// Until the first [`Controller::sync`], inputs only update the view; the first sync builds
     /// the pipeline in one go ([`NodePipeline::build`]) — the start-up path.
     building: bool,
+    /// Make-before-break between nodes (issue 7): the view actually programmed.
+    handover: Handover,
 }
 
 /// The placeholder next-hop MAC used until the real one is known: the flows are complete and
@@ -101,6 +105,13 @@ impl Controller {
         let nc = node_config(&cfg, ports, next_hop.unwrap_or(UNKNOWN_MAC));
         let pipeline = NodePipeline::new(nc, round)?;
         let view = ClusterView::new(&cfg);
+        let handover = Handover::new(
+            &cfg.node_name,
+            cfg.gossip
+                .as_ref()
+                .map_or(Duration::ZERO, |g| g.params.handover_timeout),
+            cfg.gossip.is_some(),
+        );
         let c = Controller {
             cfg,
             view,
@@ -113,6 +124,7 @@ impl Controller {
             status_dirty: true,
             pending: Vec::new(),
             building: true,
+            handover,
         };
         Ok(c)
     }
@@ -179,8 +191,21 @@ impl Controller {
         })
     }
 
+    /// The view to program: the election's, through the handover (which IPs this node serves
+    /// during a move, where pods send meanwhile).
+    fn effective_view(&mut self, now: Instant) -> NodeView {
+        let elected = self.view.node_view();
+        let gossip = self.view.gossip();
+        if let Some(r) = gossip {
+            self.handover.observe(r);
+        }
+        let engine = self.view.engine();
+        self.handover
+            .effective(elected, engine.plan(), &engine.state().nodes, gossip, now)
+    }
+
     /// Builds the pipeline from the whole view at once (start-up), replacing the one so far.
-    fn build(&mut self) -> Result<(), InputError> {
+    fn build(&mut self, now: Instant) -> Result<NodeView, InputError> {
         let nc = node_config(&self.cfg, self.ports, self.next_hop.unwrap_or(UNKNOWN_MAC));
         let peers: Vec<PeerNode> = self.view.peers().filter_map(PeerNode::from_node).collect();
         let pods: Vec<LocalPod> = self
@@ -189,7 +214,7 @@ impl Controller {
             .values()
             .filter_map(|p| self.local_pod(&p.pod))
             .collect();
-        let view = self.view.node_view();
+        let view = self.effective_view(now);
         let (pipeline, errors) =
             NodePipeline::build(nc, self.pipeline.round(), peers, pods, &view)?;
         for e in errors {
@@ -198,7 +223,7 @@ impl Controller {
         self.pipeline = pipeline;
         self.pending.clear();
         self.building = false;
-        Ok(())
+        Ok(view)
     }
 
     fn refresh_pod(&mut self, key: &PodKey) {
@@ -237,16 +262,19 @@ impl Controller {
     pub fn sync(&mut self, now: Instant) -> Transitions {
         let view = if self.building {
             // The first sync: everything at once. The caller installs with a full sync.
-            if let Err(e) = self.build() {
-                tracing::error!("pipeline build failed: {e}");
-            }
             self.egress_dirty = false;
-            self.view.node_view()
+            match self.build(now) {
+                Ok(view) => view,
+                Err(e) => {
+                    tracing::error!("pipeline build failed: {e}");
+                    self.effective_view(now)
+                }
+            }
         } else {
             if !std::mem::take(&mut self.egress_dirty) {
                 return Transitions::default();
             }
-            let view = self.view.node_view();
+            let view = self.effective_view(now);
             let changes = self.pipeline.apply_view(&view);
             self.pending.extend(changes);
             view
@@ -298,9 +326,50 @@ impl Controller {
         expired
     }
 
-    /// The earliest drain deadline.
+    /// The earliest drain or handover deadline.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.draining.values().map(|(_, d)| *d).min()
+        let drain = self.draining.values().map(|(_, d)| *d).min();
+        let handover = self.handover.next_deadline(self.view.gossip());
+        drain.into_iter().chain(handover).min()
+    }
+
+    /// Acts on the deadlines that passed: ends drains, and re-evaluates handovers whose wait
+    /// timed out.
+    pub fn tick(&mut self, now: Instant) {
+        self.expire_draining(now);
+        if self
+            .handover
+            .next_deadline(self.view.gossip())
+            .is_some_and(|d| d <= now)
+        {
+            self.egress_dirty = true;
+        }
+    }
+
+    /// The egress IPs this node serves (owner flows desired), for its claims once installed.
+    pub fn serving(&self) -> BTreeSet<IpAddr> {
+        self.handover.serving().clone()
+    }
+
+    /// The served IPs to announce now (gratuitous ARP), after the flows are installed.
+    pub fn announce_due(&mut self, now: Instant) -> Vec<Announce> {
+        self.handover.announce_due(self.view.gossip(), now)
+    }
+
+    /// Forgets what was announced, so every served IP is announced again (after a switch
+    /// restart: the ARP responders were gone for a while).
+    pub fn reannounce(&mut self) {
+        self.handover.reannounce();
+    }
+
+    /// Whether a departing node has handed every IP it can over.
+    pub fn handed_over(&self) -> bool {
+        self.handover.handed_over(self.view.engine().plan())
+    }
+
+    /// Handover waits that ended by timeout.
+    pub fn handover_timeouts(&self) -> u64 {
+        self.handover.timeouts()
     }
 
     /// Sets the next-hop MAC (recomputes every flow if it changed).

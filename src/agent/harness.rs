@@ -124,6 +124,25 @@ pub fn node_config(topo: &Topology, node: &Node, manifest_dir: &Path, status_dir
     )
 }
 
+/// Writes a fresh gossip key file into `<run dir>/agents/` and returns the configuration lines
+/// that turn membership on with it (issue 7; `extra` of [`Agents::start_with`]).
+pub fn gossip_settings(topo: &Topology) -> Result<String, HarnessError> {
+    use rand::RngExt;
+    let dir = topo.run_dir().join("agents");
+    fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let path = dir.join("gossip.keys");
+    let mut rng: rand::rngs::SmallRng = rand::make_rng();
+    let secret: String = (0..32)
+        .map(|_| format!("{:02x}", rng.random::<u8>()))
+        .collect();
+    fs::write(
+        &path,
+        format!("# test key (written by the harness)\n1 {secret}\n"),
+    )
+    .map_err(io(&path))?;
+    Ok(format!("gossipKeyFile: {}\n", path.display()))
+}
+
 /// A running agent.
 #[derive(Debug)]
 struct AgentProcess {
@@ -149,6 +168,17 @@ impl Agents {
     /// Writes every node's config into `<run dir>/agents/` and starts one agent per node.
     /// `manifest_dir` is shared by all agents; status files go to `<manifest_dir>/status`.
     pub fn start(topo: &Topology, manifest_dir: &Path, bin: &Path) -> Result<Agents, HarnessError> {
+        Agents::start_with(topo, manifest_dir, bin, "")
+    }
+
+    /// Like [`Agents::start`], with `extra` YAML appended to every node's configuration (e.g.
+    /// [`gossip_settings`]).
+    pub fn start_with(
+        topo: &Topology,
+        manifest_dir: &Path,
+        bin: &Path,
+        extra: &str,
+    ) -> Result<Agents, HarnessError> {
         let dir = topo.run_dir().join("agents");
         fs::create_dir_all(&dir).map_err(io(&dir))?;
         let status_dir = manifest_dir.join("status");
@@ -165,8 +195,8 @@ impl Agents {
         };
         for node in topo.nodes() {
             let cfg = dir.join(format!("{}.yaml", node.name()));
-            fs::write(&cfg, node_config(topo, node, manifest_dir, &status_dir))
-                .map_err(io(&cfg))?;
+            let text = node_config(topo, node, manifest_dir, &status_dir) + extra;
+            fs::write(&cfg, text).map_err(io(&cfg))?;
             agents.netns.push(node.netns().to_string());
             agents.names.push(node.name().to_string());
             agents.configs.push(cfg);

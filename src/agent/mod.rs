@@ -27,6 +27,7 @@ pub mod bridges;
 pub mod cluster;
 pub mod config;
 pub mod controller;
+pub mod failover;
 pub mod garp;
 pub mod harness;
 pub mod http;

@@ -13,6 +13,12 @@
 //! switch connection generation (ovs-vswitchd restarted) triggers a full replay against a dump;
 //! a failed bundle triggers a full sync after a short delay. SIGTERM/SIGINT end the loop and
 //! leave every flow in place.
+//!
+//! With membership (issue 7, `failover.rs`): gossip is a source too (its first report, once
+//! joined, is waited for); after every committed install the node publishes the egress IPs it
+//! serves, and gratuitous ARPs follow the handover's rules (`Controller::announce_due`); a
+//! signal first announces the departure and waits until the others took the IPs over, then
+//! leaves the gossip cluster (a second signal stops at once).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,10 +36,11 @@ use crate::ovsdb::vswitch::{Vswitch, VswitchError};
 use super::bridges::{self, InfraPorts};
 use super::config::{AgentConfig, NextHop};
 use super::controller::{Controller, Transitions};
+use super::failover::{observe_announcements, Failover, FailoverError};
 use super::installer::{InstallError, Installer};
 use super::manifest::{self, ManifestDir};
 use super::metrics::{Health, Metrics};
-use super::source::Input;
+use super::source::{Input, MEMBERSHIP};
 use super::status::{self, StatusBook};
 use super::uplink::{self, UplinkCommand, UplinkReport, UplinkSpec};
 use super::{http, ovs_watch, ports};
@@ -55,6 +62,9 @@ pub enum AgentError {
     /// Signal handlers could not be installed.
     #[error("signal handler: {0}")]
     Signal(std::io::Error),
+    /// Membership could not start (key file, socket).
+    #[error("membership: {0}")]
+    Membership(#[from] FailoverError),
 }
 
 /// How long to wait before retrying a failed start-up step or a failed sync.
@@ -72,7 +82,7 @@ where
         match f().await {
             Ok(v) => return v,
             Err(e) => {
-                if failures % 20 == 0 {
+                if failures.is_multiple_of(20) {
                     tracing::warn!("{what} failed ({e}); retrying");
                 }
                 failures += 1;
@@ -110,13 +120,18 @@ struct Runtime {
     disconnected_at: Option<Instant>,
     started: Instant,
     announced_convergence: bool,
+    failover: Option<Failover>,
 }
 
 impl Runtime {
     fn report_status(&mut self, ctl: &mut Controller) {
         let at = status::now();
         let converged = self.converged && ctl.next_hop().is_some() && !self.needs_full_sync;
-        let report = self.book.report(ctl.view(), ctl.round(), converged, at);
+        let mut report = self.book.report(ctl.view(), ctl.round(), converged, at);
+        match self.failover.as_mut() {
+            Some(f) => f.fill_status(ctl, &mut report, at),
+            None => super::failover::fill_status(ctl, &mut report, at, None),
+        }
         self.metrics
             .invalid_inputs
             .set(i64::try_from(report.invalid.len()).unwrap_or(i64::MAX));
@@ -137,7 +152,7 @@ impl Runtime {
         }
     }
 
-    fn update_gauges(&self, ctl: &Controller) {
+    fn update_gauges(&mut self, ctl: &Controller) {
         let d = ctl.pipeline().desired();
         self.metrics.set_flows("int", d.len(Bridge::Int));
         self.metrics.set_flows("phy", d.len(Bridge::Phy));
@@ -149,8 +164,23 @@ impl Runtime {
             .set(i64::try_from(ctl.view().ports().len()).unwrap_or(0));
         let converged = self.converged && ctl.next_hop().is_some();
         self.metrics.converged.set(i64::from(converged));
+        if let Some(f) = self.failover.as_mut() {
+            f.update_gauges(ctl, &self.metrics);
+        }
         self.health.set_converged(converged);
         self.health.set_switch_connected(self.installer.connected());
+    }
+
+    /// After a committed install: publishes the served IPs (claims) and sends the gratuitous
+    /// ARPs that are due.
+    async fn after_install(&mut self, ctl: &mut Controller, uplink: u32) {
+        if let Some(f) = self.failover.as_mut() {
+            f.publish(ctl);
+        }
+        let due = ctl.announce_due(Instant::now());
+        observe_announcements(&self.metrics, &due);
+        let ips: Vec<std::net::IpAddr> = due.iter().map(|a| a.ip).collect();
+        self.announce(&ips, uplink).await;
     }
 
     async fn announce(&self, ips: &[std::net::IpAddr], uplink: u32) {
@@ -207,8 +237,9 @@ impl Runtime {
                     // New taps after an ovs-vswitchd restart lost their neighbours; the
                     // flows that carry ARP are back now.
                     let _ = self.uplink.send(UplinkCommand::Kick);
-                    self.announce(&ctl.owned_ips().copied().collect::<Vec<_>>(), uplink)
-                        .await;
+                    // The switch may have restarted: every served IP is announced again.
+                    ctl.reannounce();
+                    self.after_install(ctl, uplink).await;
                 }
                 Err(e) => {
                     tracing::warn!("full sync failed: {e}");
@@ -219,9 +250,8 @@ impl Runtime {
         }
         let changes = ctl.take_changes();
         if changes.is_empty() {
-            if !t.gained.is_empty() {
-                self.announce(&t.gained, uplink).await;
-            }
+            // Claims of other nodes may have made announcements due.
+            self.after_install(ctl, uplink).await;
             return;
         }
         let set = from_changes(&changes);
@@ -230,7 +260,7 @@ impl Runtime {
             Ok(()) => {
                 self.metrics.observe_reconcile(start.elapsed());
                 tracing::debug!(flow_mods = set.len(), elapsed = ?start.elapsed(), "flows updated");
-                self.announce(&t.gained, uplink).await;
+                self.after_install(ctl, uplink).await;
             }
             Err(e) => {
                 tracing::warn!("flow update failed ({e}); a full sync follows");
@@ -308,6 +338,7 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
         in_tx.clone(),
         repair_tx,
     ));
+    let failover = Failover::start(&cfg, metrics.clone(), in_tx.clone())?;
     drop(in_tx);
 
     let mut ctl = Controller::new(cfg.clone(), round, infra, next_hop)?;
@@ -327,14 +358,24 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
         disconnected_at: None,
         started,
         announced_convergence: false,
+        failover,
     };
 
-    // Wait for every source's first snapshot.
-    let sources = required_sources();
+    // Wait for every source's first snapshot (membership's once it knows its peers: they
+    // come from the Node objects).
+    let mut sources = required_sources();
+    if rt.failover.is_some() {
+        sources.push(MEMBERSHIP);
+    }
     while !sources.iter().all(|s| ctl.view().is_synced(s)) {
         tokio::select! {
             i = in_rx.recv() => match i {
-                Some(i) => ctl.apply(i),
+                Some(i) => {
+                    ctl.apply(i);
+                    if let Some(f) = rt.failover.as_mut() {
+                        f.sync_peers(&ctl);
+                    }
+                }
                 None => break,
             },
             Some(r) = uplink_rx.recv() => rt.handle_uplink(&mut ctl, &vs, r),
@@ -376,8 +417,7 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
     // The flows that carry ARP exist now: probe the next hop and the peers at once.
     let _ = rt.uplink.send(UplinkCommand::Kick);
     rt.log_convergence(&ctl);
-    let owned: Vec<_> = ctl.owned_ips().copied().collect();
-    rt.announce(&owned, infra.phy_uplink).await;
+    rt.after_install(&mut ctl, infra.phy_uplink).await;
     rt.update_gauges(&ctl);
     rt.report_status(&mut ctl);
     ctl.take_status_dirty();
@@ -385,14 +425,15 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
     let (mut int_state, mut phy_state) = rt.installer.states();
     let (ports_tx, mut ports_rx) = mpsc::unbounded_channel::<Result<InfraPorts, VswitchError>>();
     loop {
-        let wake = [ctl.next_deadline(), rt.retry_at, rt.status_at]
+        let stop_at = rt.failover.as_ref().and_then(Failover::stop_deadline);
+        let wake = [ctl.next_deadline(), rt.retry_at, rt.status_at, stop_at]
             .into_iter()
             .flatten()
             .min()
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         tokio::select! {
-            _ = sigterm.recv() => break,
-            _ = sigint.recv() => break,
+            _ = sigterm.recv() => if !rt.depart() { break },
+            _ = sigint.recv() => if !rt.depart() { break },
             i = in_rx.recv() => {
                 let Some(i) = i else { break };
                 ctl.apply(i);
@@ -423,7 +464,7 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
             },
             _ = sleep_until(tokio::time::Instant::from_std(wake)) => {
                 let now = Instant::now();
-                ctl.expire_draining(now);
+                ctl.tick(now);
                 if rt.status_at.is_some_and(|s| s <= now) {
                     rt.status_at = None;
                     rt.report_status(&mut ctl);
@@ -433,9 +474,18 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
         rt.reconcile(&mut ctl, infra.phy_uplink).await;
         rt.update_peers(&ctl);
         rt.update_gauges(&ctl);
+        if let Some(f) = rt.failover.as_mut() {
+            f.sync_peers(&ctl);
+            if f.stopped(&ctl) {
+                break;
+            }
+        }
         if ctl.take_status_dirty() && rt.status_at.is_none() {
             rt.status_at = Some(Instant::now() + STATUS_EVERY);
         }
+    }
+    if let Some(f) = rt.failover.as_mut() {
+        f.leave().await;
     }
     tracing::info!("stopping; flows stay installed");
     rt.report_status(&mut ctl);
@@ -443,6 +493,12 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
 }
 
 impl Runtime {
+    /// A stop signal: with membership, the first one starts a graceful departure (true: keep
+    /// running until the IPs are handed over); otherwise stop now (false).
+    fn depart(&mut self) -> bool {
+        self.failover.as_mut().is_some_and(Failover::depart)
+    }
+
     fn log_convergence(&mut self, ctl: &Controller) {
         if self.converged && ctl.next_hop().is_some() && !self.announced_convergence {
             self.announced_convergence = true;
