@@ -16,8 +16,9 @@ use ovs_egress::ofproto::codec::action::encode_actions;
 use ovs_egress::ofproto::codec::instruction::{
     decode_instructions, encode_instructions, Instruction,
 };
-use ovs_egress::ofproto::codec::{Reader, Version};
-use ovs_egress::ofproto::text::action::{format_actions, format_instructions, parse_instructions};
+use ovs_egress::ofproto::codec::{FlowModCommand, Reader, Version};
+use ovs_egress::ofproto::text::action::{format_actions, format_instructions};
+use ovs_egress::ofproto::text::flow::parse_flow;
 use ovs_egress::ofproto::text::TextContext;
 
 /// (match, actions) flow texts covering every action and instruction form of the issue.
@@ -170,6 +171,19 @@ const CORPUS: &[(&str, &str)] = &[
     ("", "bundle(symmetric_l4,60,active_backup,ofport,slaves:1,2,3)"),
     ("", "bundle_load(eth_src,0,hrw,ofport,NXM_NX_REG0[],members:4,8)"),
     ("", "bundle_load(nw_src,7,active_backup,ofport,NXM_NX_REG1[0..15],members:1)"),
+    ("ip", "mod_nw_ttl:3"),
+    ("ipv6", "mod_nw_ttl:0"),
+    ("", "mod_vlan_vid:5"),
+    ("dl_vlan=9", "mod_vlan_vid:7,mod_vlan_pcp:2"),
+    ("", "mod_vlan_pcp:3,strip_vlan,mod_vlan_vid:4"),
+    ("vlan_tci=0x1000/0x1000", "set_vlan_vid:6,set_vlan_pcp:1"),
+    ("tcp", "mod_tp_src:5,mod_tp_dst:0x10"),
+    ("udp", "mod_tp_src:1111"),
+    ("sctp6", "mod_tp_dst:9"),
+    ("", "write_actions(mod_tp_src:3,mod_tp_dst:4)"),
+    ("mpls", "set_mpls_label(10),set_mpls_tc(7),set_mpls_ttl(200),dec_mpls_ttl"),
+    ("", "push_mpls:0x8847,set_mpls_ttl:9,pop_mpls:0x0800,mod_nw_ttl:3"),
+    ("", "push_mpls:0x8848,write_actions(pop_mpls:0x86dd)"),
     ("", "write_metadata:0x1/0xff"),
     ("", "write_metadata:0xfedcba9876543210"),
     ("", "meter:1,output:2"),
@@ -208,8 +222,9 @@ fn check_version(version: Version, protocol: &str, wire: u8, ofctl_version: &str
     let mut ours_all = Vec::new();
     for ((m, a), ovs_bytes) in CORPUS.iter().zip(&ovs) {
         let label = flow_text(m, a);
-        let ins = match parse_instructions(a, &ctx) {
-            Ok(i) => i,
+        // The whole flow: some actions' wire form depends on the match.
+        let ins = match parse_flow(&label, FlowModCommand::Add, &ctx) {
+            Ok(fm) => fm.instructions,
             Err(e) => {
                 failures.push(format!("{label}: parse error {e}"));
                 ours_all.push(Vec::new());

@@ -10,7 +10,7 @@
 //! The parsed [`FlowMod`] holds exactly the wire values `ovs-ofctl -O <version>` would send, so
 //! encoding it gives OVS's bytes.
 
-use super::action::{format_instructions, parse_instructions};
+use super::action::{format_instructions, parse_instructions_for_match};
 use super::match_::{format_match, parse_u16, split_actions, KeyValues, MatchParser};
 use super::{ParseError, ParseErrorKind, TableNames, TextContext};
 use crate::ofproto::codec::instruction::Instruction;
@@ -194,7 +194,7 @@ pub fn parse_flow(
         fm.importance = 0;
     }
     if let Some(actions) = actions_text {
-        fm.instructions = parse_instructions(actions, ctx)?;
+        fm.instructions = parse_instructions_for_match(actions, ctx, &fm.match_)?;
         check_goto_table(&fm.instructions, table, actions)?;
     }
     Ok(fm)

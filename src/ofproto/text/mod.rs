@@ -73,6 +73,15 @@ pub enum ParseErrorKind {
         /// What it needs (`ip`, `tcp`...).
         needs: &'static str,
     },
+    /// An action that does not fit the match (`mod_nw_ttl` without `ip`, `pop_mpls` without
+    /// `mpls`...): only OpenFlow 1.0 tolerates it, so `ovs-ofctl -O OpenFlow13` refuses it
+    /// ("no usable protocol").
+    #[error("action inconsistent with the match (only OpenFlow 1.0 allows it)")]
+    InconsistentWithMatch,
+    /// An action reads or writes a field whose prerequisites the match lacks
+    /// (`set_field:80->tcp_dst` without `tcp`): OVS's `OFPBAC_MATCH_INCONSISTENT`.
+    #[error("{0} lacks correct prerequisites (OFPBAC_MATCH_INCONSISTENT)")]
+    FieldPrerequisite(&'static str),
     /// Valid text that cannot be expressed in the chosen OpenFlow version.
     #[error("{what} is not supported in {}", version.short_name())]
     NotInVersion {

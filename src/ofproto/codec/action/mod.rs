@@ -37,7 +37,7 @@ pub use learn::{Learn, LearnSpec};
 pub use misc::{Sample, SampleForm};
 pub use nat::{Nat, NatAddr, NatPorts, NatRange};
 pub use select::{hash_fields_name, Bundle, Multipath};
-pub use standard::value_is_valid;
+pub use standard::{is_mpls_ethertype, value_is_valid};
 pub use subfield::{has_nxm32, Subfield};
 
 use super::buf::{patch_u16, Reader};
@@ -259,6 +259,22 @@ pub enum Action {
         /// One-bit destination.
         dst: Subfield,
     },
+    /// `OFPAT_SET_NW_TTL` (`mod_nw_ttl:N`): sets the IPv4 TTL or IPv6 hop limit.
+    SetNwTtl(u8),
+    /// `OFPAT_SET_MPLS_TTL` (`set_mpls_ttl(N)`; OpenFlow 1.2+ still has the 1.1 action).
+    SetMplsTtl(u8),
+    /// `OFPAT_DEC_MPLS_TTL` (`dec_mpls_ttl`).
+    DecMplsTtl,
+    /// `OFPAT_PUSH_MPLS` with this ethertype (0x8847 or 0x8848).
+    PushMpls(u16),
+    /// `OFPAT_POP_MPLS`: the ethertype the packet has after the pop.
+    PopMpls(u16),
+    /// The OpenFlow 1.1 `OFPAT_SET_TP_SRC` (`mod_tp_src:N`), which `ovs-ofctl` still sends
+    /// when the match does not say whether the transport is TCP, UDP or SCTP (otherwise it
+    /// sends `set_field`).
+    SetTpSrc(u16),
+    /// The OpenFlow 1.1 `OFPAT_SET_TP_DST` (`mod_tp_dst:N`); see [`Action::SetTpSrc`].
+    SetTpDst(u16),
     /// An action this codec does not model (or naming a field it does not model).
     Raw(RawAction),
 }
@@ -436,7 +452,14 @@ pub fn encode_action(a: &Action, out: &mut BytesMut, version: Version) -> Result
         | Action::DecNwTtl
         | Action::SetField { .. }
         | Action::CopyField { .. }
-        | Action::Meter(_) => standard::encode(a, out, version)?,
+        | Action::Meter(_)
+        | Action::SetNwTtl(_)
+        | Action::SetMplsTtl(_)
+        | Action::DecMplsTtl
+        | Action::PushMpls(_)
+        | Action::PopMpls(_)
+        | Action::SetTpSrc(_)
+        | Action::SetTpDst(_) => standard::encode(a, out, version)?,
         Action::OnfCopyField { src, dst } => {
             if version != Version::Of13 {
                 return Err(not_in(version, "ONF copy_field"));

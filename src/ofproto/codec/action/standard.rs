@@ -1,8 +1,11 @@
 //! Standard OpenFlow 1.2+ actions (`OFPAT_*`): output, group, set_queue, push/pop VLAN,
-//! dec_nw_ttl, set_field, and the OpenFlow 1.5 copy_field and meter actions.
+//! push/pop MPLS, set/dec MPLS TTL, set/dec IP TTL, set_field, the OpenFlow 1.5 copy_field and
+//! meter actions, and the two OpenFlow 1.1 set-transport-port actions `ovs-ofctl` still sends.
 //!
-//! Mirrors `decode_OFPAT_RAW*` / `encode_*` in `lib/ofp-actions.c`. Deprecated OpenFlow 1.1
-//! set actions (types 1-16), MPLS and PBB actions are not modelled and stay raw.
+//! Mirrors `decode_OFPAT_RAW*` / `encode_*` in `lib/ofp-actions.c`. The fixed 8-byte actions
+//! carry their argument at offset 4; the padding after it is ignored, as OVS ignores it. The
+//! other deprecated OpenFlow 1.1 set actions (types 1-8, 13, 14) and PBB actions are not
+//! modelled and stay raw.
 
 use super::subfield::{bad, oxm_assign, pull_header, put_assign, ActErr};
 use super::{fixed_len, min_len, not_in, reg, Action};
@@ -14,10 +17,17 @@ use crate::ofproto::codec::{DecodeError, EncodeError, Version};
 use bytes::{BufMut, BytesMut};
 
 pub(crate) const OUTPUT: u16 = 0;
+pub(crate) const SET_TP_SRC: u16 = 9;
+pub(crate) const SET_TP_DST: u16 = 10;
+pub(crate) const SET_MPLS_TTL: u16 = 15;
+pub(crate) const DEC_MPLS_TTL: u16 = 16;
 pub(crate) const PUSH_VLAN: u16 = 17;
 pub(crate) const POP_VLAN: u16 = 18;
+pub(crate) const PUSH_MPLS: u16 = 19;
+pub(crate) const POP_MPLS: u16 = 20;
 pub(crate) const SET_QUEUE: u16 = 21;
 pub(crate) const GROUP: u16 = 22;
+pub(crate) const SET_NW_TTL: u16 = 23;
 pub(crate) const DEC_NW_TTL: u16 = 24;
 pub(crate) const SET_FIELD: u16 = 25;
 pub(crate) const COPY_FIELD: u16 = 28;
@@ -68,6 +78,38 @@ pub(crate) fn decode(ty: u16, bytes: &[u8], version: Version) -> Result<Action, 
             fixed_len(bytes, 8, "OFPAT_DEC_NW_TTL")?;
             Ok(Action::DecNwTtl)
         }
+        SET_NW_TTL => {
+            fixed_len(bytes, 8, "OFPAT_SET_NW_TTL")?;
+            Ok(Action::SetNwTtl(bytes[4]))
+        }
+        SET_MPLS_TTL => {
+            fixed_len(bytes, 8, "OFPAT_SET_MPLS_TTL")?;
+            Ok(Action::SetMplsTtl(bytes[4]))
+        }
+        DEC_MPLS_TTL => {
+            fixed_len(bytes, 8, "OFPAT_DEC_MPLS_TTL")?;
+            Ok(Action::DecMplsTtl)
+        }
+        PUSH_MPLS => {
+            fixed_len(bytes, 8, "OFPAT_PUSH_MPLS")?;
+            let ethertype = be16(bytes, 4);
+            if !is_mpls_ethertype(ethertype) {
+                return Err(bad("push_mpls ethertype", ethertype as u64));
+            }
+            Ok(Action::PushMpls(ethertype))
+        }
+        POP_MPLS => {
+            fixed_len(bytes, 8, "OFPAT_POP_MPLS")?;
+            Ok(Action::PopMpls(be16(bytes, 4)))
+        }
+        SET_TP_SRC => {
+            fixed_len(bytes, 8, "OFPAT_SET_TP_SRC")?;
+            Ok(Action::SetTpSrc(be16(bytes, 4)))
+        }
+        SET_TP_DST => {
+            fixed_len(bytes, 8, "OFPAT_SET_TP_DST")?;
+            Ok(Action::SetTpDst(be16(bytes, 4)))
+        }
         SET_FIELD => decode_set_field(bytes, version),
         COPY_FIELD if version >= Version::Of15 => reg::decode_copy_field(bytes, false),
         METER if version >= Version::Of15 => {
@@ -76,6 +118,11 @@ pub(crate) fn decode(ty: u16, bytes: &[u8], version: Version) -> Result<Action, 
         }
         _ => Err(ActErr::Unknown),
     }
+}
+
+/// `eth_type_mpls`: the unicast and multicast MPLS ethertypes.
+pub fn is_mpls_ethertype(ethertype: u16) -> bool {
+    ethertype == 0x8847 || ethertype == 0x8848
 }
 
 /// `ofpact_check_output_port` with `OFPP_MAX` ports.
@@ -198,6 +245,13 @@ pub(crate) fn encode(a: &Action, out: &mut BytesMut, version: Version) -> Result
             out.put_u16(0);
         }
         Action::PopVlan => put_u32_action(out, POP_VLAN, 0),
+        Action::PushMpls(ethertype) => put_u16_action(out, PUSH_MPLS, *ethertype),
+        Action::PopMpls(ethertype) => put_u16_action(out, POP_MPLS, *ethertype),
+        Action::SetTpSrc(port) => put_u16_action(out, SET_TP_SRC, *port),
+        Action::SetTpDst(port) => put_u16_action(out, SET_TP_DST, *port),
+        Action::SetNwTtl(ttl) => put_u32_action(out, SET_NW_TTL, (*ttl as u32) << 24),
+        Action::SetMplsTtl(ttl) => put_u32_action(out, SET_MPLS_TTL, (*ttl as u32) << 24),
+        Action::DecMplsTtl => put_u32_action(out, DEC_MPLS_TTL, 0),
         Action::DecNwTtl => put_u32_action(out, DEC_NW_TTL, 0),
         Action::Meter(m) => {
             if version < Version::Of15 {
@@ -243,6 +297,11 @@ fn unreachable_kind(a: &Action) -> Result<(), EncodeError> {
         what: "action",
         problem: format!("{a:?} is not a standard action"),
     })
+}
+
+/// An 8-byte action whose 16-bit argument is followed by two bytes of padding.
+fn put_u16_action(out: &mut BytesMut, ty: u16, v: u16) {
+    put_u32_action(out, ty, (v as u32) << 16);
 }
 
 fn put_u32_action(out: &mut BytesMut, ty: u16, v: u32) {

@@ -208,3 +208,39 @@ fn actions_stay_small() {
         std::mem::size_of::<Action>()
     );
 }
+
+#[test]
+fn header_actions_decode_with_their_argument_at_offset_4_and_padding_ignored() {
+    for v in [Version::Of13, Version::Of15] {
+        let got = decode(
+            "0017 0008 40ffffff 000f 0008 09000000 0010 0008 00000000 \
+             0013 0008 8848 0000 0014 0008 0800 ffff 0009 0008 0050 0000 000a 0008 1234 0000",
+            v,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Action::SetNwTtl(0x40),
+                Action::SetMplsTtl(9),
+                Action::DecMplsTtl,
+                Action::PushMpls(0x8848),
+                Action::PopMpls(0x0800),
+                Action::SetTpSrc(80),
+                Action::SetTpDst(0x1234),
+            ]
+        );
+        // Re-encoded with zero padding, as OVS re-encodes them.
+        assert_eq!(
+            encode(&got, v).unwrap(),
+            unhex(
+                "0017 0008 40000000 000f 0008 09000000 0010 0008 00000000 \
+                 0013 0008 8848 0000 0014 0008 0800 0000 0009 0008 0050 0000 000a 0008 1234 0000"
+            )
+        );
+    }
+    // push_mpls of a non-MPLS ethertype is OFPBAC_BAD_ARGUMENT; a 16-byte set_nw_ttl is
+    // OFPBAC_BAD_LEN.
+    assert!(decode("0013 0008 0800 0000", Version::Of13).is_err());
+    assert!(decode("0017 0010 4000000000000000", Version::Of13).is_err());
+}

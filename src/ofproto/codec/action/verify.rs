@@ -101,6 +101,13 @@ pub(crate) fn allowed_in_action_set(a: &Action) -> bool {
             | Action::CtClear
             | Action::Resubmit { .. }
             | Action::ResubmitTable { .. }
+            | Action::SetNwTtl(_)
+            | Action::SetMplsTtl(_)
+            | Action::DecMplsTtl
+            | Action::PushMpls(_)
+            | Action::PopMpls(_)
+            | Action::SetTpSrc(_)
+            | Action::SetTpDst(_)
             | Action::Raw(_)
     )
 }

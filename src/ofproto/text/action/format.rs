@@ -343,6 +343,25 @@ pub fn format_action(a: &Action, ctx: &TextContext<'_>, out: &mut String) {
             }
             out.push(')');
         }
+        Action::SetNwTtl(ttl) => {
+            let _ = write!(out, "mod_nw_ttl:{ttl}");
+        }
+        Action::SetMplsTtl(ttl) => {
+            let _ = write!(out, "set_mpls_ttl({ttl})");
+        }
+        Action::DecMplsTtl => out.push_str("dec_mpls_ttl"),
+        Action::PushMpls(e) => {
+            let _ = write!(out, "push_mpls:0x{e:04x}");
+        }
+        Action::PopMpls(e) => {
+            let _ = write!(out, "pop_mpls:0x{e:04x}");
+        }
+        Action::SetTpSrc(port) => {
+            let _ = write!(out, "mod_tp_src:{port}");
+        }
+        Action::SetTpDst(port) => {
+            let _ = write!(out, "mod_tp_dst:{port}");
+        }
         Action::Raw(raw) => format_raw(raw, out),
         #[allow(unreachable_patterns)]
         _ => out.push_str("<unknown>"),

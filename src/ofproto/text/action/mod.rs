@@ -10,6 +10,7 @@
 //!
 //! Port and table names from the context are used both ways (`--names`).
 
+mod check;
 mod format;
 mod kv;
 mod learn;
@@ -17,9 +18,10 @@ pub mod parse;
 mod parse_args;
 mod parse_ct;
 mod parse_field;
+mod parse_header;
 
 pub use format::{format_action, format_actions, format_instructions, format_subfield};
-pub use parse::{parse_actions, parse_instructions};
+pub use parse::{parse_actions, parse_instructions, parse_instructions_for_match};
 
 #[cfg(test)]
 mod tests;

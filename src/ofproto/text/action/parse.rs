@@ -13,17 +13,19 @@
 //! The flat list of actions and instructions is checked with OVS's ordering and nesting rules
 //! (`ofpacts_verify`) before it is grouped into instructions.
 
-use super::kv::{c_u16, c_u32, c_u64, c_u8, hex_bytes, next_kv};
+use super::check::FlowFacts;
+use super::kv::{c_u32, c_u64, hex_bytes, next_kv};
 use super::learn::parse_learn;
 use super::parse_args::*;
 use super::parse_ct::{parse_ct, parse_nat};
 use super::parse_field::*;
+use super::parse_header::parse_header_action;
 use crate::ofproto::codec::action::Action;
 use crate::ofproto::codec::field::Field;
 use crate::ofproto::codec::instruction::Instruction;
 use crate::ofproto::codec::port::PortNo;
-use crate::ofproto::codec::value::{self, Value};
-use crate::ofproto::codec::Version;
+use crate::ofproto::codec::value::Value;
+use crate::ofproto::codec::{Match, Version};
 use crate::ofproto::text::{ParseError, ParseErrorKind, TableNames, TextContext};
 use bytes::Bytes;
 
@@ -92,9 +94,32 @@ fn inst_name(i: u8) -> &'static str {
     }
 }
 
-/// Parses `s` as instructions for `ctx.version`.
+/// Parses `s` as instructions for `ctx.version`, for a flow whose match is not known: the
+/// actions whose wire form depends on the match (`mod_vlan_vid`, `mod_tp_src`...) are
+/// encoded as for the empty match, and no action is refused for not fitting the match. Use
+/// [`parse_instructions_for_match`] for a flow's actions.
 pub fn parse_instructions(s: &str, ctx: &TextContext<'_>) -> Result<Vec<Instruction>, ParseError> {
-    let items = parse_list(s, ctx, true, Nest::Top, 0)?;
+    parse_instructions_with(s, ctx, &mut FlowFacts::unknown())
+}
+
+/// Parses `s` as the instructions of a flow matching `m`, as `ovs-ofctl` does: wire forms
+/// chosen by the match (`mod_vlan_vid` pushes a VLAN header only when the packet has none,
+/// `mod_tp_dst` sets `tcp_dst`, `udp_dst` or `sctp_dst`) and actions that do not fit the
+/// match refused (see `check.rs`).
+pub fn parse_instructions_for_match(
+    s: &str,
+    ctx: &TextContext<'_>,
+    m: &Match,
+) -> Result<Vec<Instruction>, ParseError> {
+    parse_instructions_with(s, ctx, &mut FlowFacts::of_match(m))
+}
+
+fn parse_instructions_with(
+    s: &str,
+    ctx: &TextContext<'_>,
+    facts: &mut FlowFacts,
+) -> Result<Vec<Instruction>, ParseError> {
+    let items = parse_list(s, ctx, true, Nest::Top, 0, facts)?;
     let mut out = Vec::new();
     let mut apply: Vec<Action> = Vec::new();
     let flush = |apply: &mut Vec<Action>, out: &mut Vec<Instruction>| {
@@ -133,7 +158,7 @@ pub fn parse_instructions(s: &str, ctx: &TextContext<'_>) -> Result<Vec<Instruct
 
 /// Parses `s` as a bare action list (no instructions) for `ctx.version`.
 pub fn parse_actions(s: &str, ctx: &TextContext<'_>) -> Result<Vec<Action>, ParseError> {
-    let items = parse_list(s, ctx, false, Nest::Top, 0)?;
+    let items = parse_list(s, ctx, false, Nest::Top, 0, &mut FlowFacts::unknown())?;
     items_to_actions(items, s, ctx.version)
 }
 
@@ -162,14 +187,22 @@ fn items_to_actions(
         .collect()
 }
 
-/// Parses a nested action list (`clone(...)`, `ct(exec(...))`, `write_actions(...)`).
+/// Parses a nested action list (`clone(...)`, `ct(exec(...))`, `write_actions(...)`) at the
+/// flow state `facts`; what the nested actions change is dropped afterwards, as OVS restores
+/// the flow after checking them.
 pub(crate) fn parse_nested(
     s: &str,
     ctx: &TextContext<'_>,
     nest: Nest,
     depth: usize,
+    facts: &FlowFacts,
 ) -> Result<Vec<Action>, ParseError> {
-    let items = parse_list(s, ctx, false, nest, depth)?;
+    let mut facts = if nest == Nest::WriteActions {
+        facts.for_action_set()
+    } else {
+        facts.clone()
+    };
+    let items = parse_list(s, ctx, false, nest, depth, &mut facts)?;
     items_to_actions(items, s, ctx.version)
 }
 
@@ -179,6 +212,7 @@ pub(crate) fn parse_list(
     allow_instructions: bool,
     nest: Nest,
     depth: usize,
+    facts: &mut FlowFacts,
 ) -> Result<Vec<Item>, ParseError> {
     if depth >= MAX_DEPTH {
         return Err(err(s, "Action nested too deeply"));
@@ -192,7 +226,7 @@ pub(crate) fn parse_list(
             drop = true;
             continue;
         }
-        parse_one(key, value, &whole, ctx, depth, &mut items)?;
+        parse_one(key, value, &whole, ctx, depth, &mut items, facts)?;
     }
     if drop && !items.is_empty() {
         return Err(err(
@@ -358,6 +392,13 @@ fn action_name(a: &Action) -> &'static str {
         Action::CheckPktLarger { .. } => "check_pkt_larger",
         Action::Multipath(_) => "multipath",
         Action::Bundle(_) => "bundle",
+        Action::SetNwTtl(_) => "mod_nw_ttl",
+        Action::SetMplsTtl(_) => "set_mpls_ttl",
+        Action::DecMplsTtl => "dec_mpls_ttl",
+        Action::PushMpls(_) => "push_mpls",
+        Action::PopMpls(_) => "pop_mpls",
+        Action::SetTpSrc(_) => "mod_tp_src",
+        Action::SetTpDst(_) => "mod_tp_dst",
         _ => "raw",
     }
 }
@@ -370,6 +411,61 @@ fn parse_one(
     ctx: &TextContext<'_>,
     depth: usize,
     items: &mut Vec<Item>,
+    facts: &mut FlowFacts,
+) -> Result<(), ParseError> {
+    let first = items.len();
+    parse_item(key, value, whole, ctx, depth, items, facts)?;
+    // The checks and flow updates of the field actions just parsed (`check_SET_FIELD`,
+    // `check_REG_MOVE`). A `mod_*` action that became a `set_field` is checked as one too:
+    // OVS tolerates an inconsistent `mod_nw_src` in `write_actions`, but then refuses the
+    // `set_field` it encoded when decoding it. The VLAN actions check their own set_field
+    // before marking the header present.
+    let vlan_action = [
+        "mod_vlan_vid",
+        "set_vlan_vid",
+        "mod_vlan_pcp",
+        "set_vlan_pcp",
+    ]
+    .iter()
+    .any(|k| key.eq_ignore_ascii_case(k));
+    if vlan_action {
+        return Ok(());
+    }
+    for item in &items[first..] {
+        let Item::Act(a) = item else { continue };
+        match a {
+            Action::SetField { field, value, mask } | Action::RegLoad2 { field, value, mask } => {
+                facts.check_field(*field, whole)?;
+                if *field == Field::VlanTci && mask.is_none() {
+                    facts.set_vlan_tci(value.as_u64() as u16);
+                }
+            }
+            Action::RegLoad { dst, value } => {
+                facts.check_field(dst.field, whole)?;
+                if dst.field == Field::VlanTci && dst.is_full() {
+                    facts.set_vlan_tci(*value as u16);
+                }
+            }
+            Action::RegMove { src, dst }
+            | Action::CopyField { src, dst }
+            | Action::OnfCopyField { src, dst } => {
+                facts.check_field(src.field, whole)?;
+                facts.check_field(dst.field, whole)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn parse_item(
+    key: &str,
+    value: &str,
+    whole: &str,
+    ctx: &TextContext<'_>,
+    depth: usize,
+    items: &mut Vec<Item>,
+    facts: &mut FlowFacts,
 ) -> Result<(), ParseError> {
     let v = ctx.version;
     let act = |a: Action| Item::Act(a);
@@ -392,56 +488,6 @@ fn parse_one(
                 items.push(act(a));
             }
         }
-        "strip_vlan" | "pop_vlan" => items.push(act(Action::PopVlan)),
-        "push_vlan" => {
-            let e =
-                c_u16(value).ok_or_else(|| err(whole, format!("invalid ethertype \"{value}\"")))?;
-            if e != 0x8100 && e != 0x88a8 {
-                return Err(err(whole, format!("{value}: not a valid VLAN ethertype")));
-            }
-            items.push(act(Action::PushVlan(e)));
-        }
-        "mod_dl_src" | "mod_dl_dst" => {
-            let field = if lower == "mod_dl_src" {
-                Field::EthSrc
-            } else {
-                Field::EthDst
-            };
-            let (value, _) = value::parse(field, value, None)
-                .map_err(|e| ParseError::new(whole, ParseErrorKind::BadValue(e)))?;
-            items.push(act(exact_set_field(field, value)));
-        }
-        "mod_nw_src" | "mod_nw_dst" => {
-            let field = if lower == "mod_nw_src" {
-                Field::Ipv4Src
-            } else {
-                Field::Ipv4Dst
-            };
-            let ip: std::net::Ipv4Addr = value
-                .parse()
-                .map_err(|_| err(whole, format!("{value}: invalid IP address")))?;
-            items.push(act(exact_set_field(field, Value::from_ipv4(ip))));
-        }
-        "mod_nw_tos" => {
-            let tos = c_u8(value).ok_or_else(|| err(whole, format!("invalid TOS \"{value}\"")))?;
-            if tos & 0x03 != 0 {
-                return Err(err(whole, format!("{value}: not a valid TOS")));
-            }
-            items.push(act(exact_set_field(
-                Field::IpDscpShifted,
-                Value::from_u64(1, (tos >> 2) as u64),
-            )));
-        }
-        "mod_nw_ecn" => {
-            let ecn = c_u8(value).ok_or_else(|| err(whole, format!("invalid ECN \"{value}\"")))?;
-            if ecn > 3 {
-                return Err(err(whole, format!("{value}: not a valid ECN")));
-            }
-            items.push(act(exact_set_field(
-                Field::IpEcn,
-                Value::from_u64(1, ecn as u64),
-            )));
-        }
         "move" => items.push(act(parse_move(value, whole, v)?)),
         "load" => {
             for a in parse_load(value, whole, v)? {
@@ -462,7 +508,6 @@ fn parse_one(
                 Action::StackPop(sf)
             }));
         }
-        "dec_ttl" => items.push(act(parse_dec_ttl(value, whole)?)),
         "set_tunnel" | "set_tunnel64" => {
             let id = c_u64(value)
                 .ok_or_else(|| err(whole, format!("invalid numeric format {value}")))?;
@@ -470,7 +515,6 @@ fn parse_one(
         }
         "set_queue" => items.push(act(Action::SetQueue(u32_arg(value, whole)?))),
         "pop_queue" => items.push(act(Action::PopQueue)),
-        "fin_timeout" => items.push(act(parse_fin_timeout(value, whole)?)),
         "resubmit" => items.push(act(parse_resubmit(value, whole, ctx)?)),
         "learn" => items.push(act(parse_learn(value, ctx)?)),
         "conjunction" => items.push(act(parse_conjunction(value, whole)?)),
@@ -483,7 +527,7 @@ fn parse_one(
         }
         "exit" => items.push(act(Action::Exit)),
         "sample" => items.push(act(parse_sample(value, whole, ctx)?)),
-        "ct" => items.push(act(parse_ct(value, whole, ctx, depth)?)),
+        "ct" => items.push(act(parse_ct(value, whole, ctx, depth, facts)?)),
         "ct_clear" => items.push(act(Action::CtClear)),
         "nat" => items.push(act(parse_nat(value, whole)?)),
         "clone" => items.push(act(Action::Clone(parse_nested(
@@ -491,6 +535,7 @@ fn parse_one(
             ctx,
             Nest::Clone,
             depth + 1,
+            facts,
         )?))),
         "check_pkt_larger" => items.push(act(parse_check_pkt_larger(value, whole)?)),
         "meter" => items.push(Item::Meter(u32_arg(value, whole)?)),
@@ -500,6 +545,7 @@ fn parse_one(
             ctx,
             Nest::WriteActions,
             depth + 1,
+            facts,
         )?)),
         "write_metadata" => items.push(parse_write_metadata(value, whole)?),
         "goto_table" => {
@@ -516,6 +562,7 @@ fn parse_one(
             lower == "bundle_load",
             ctx,
         )?)),
+        _ if parse_header_action(&lower, value, whole, items, facts)? => {}
         _ => match PortNo::parse(key, ctx.ports) {
             Some(port) if is_action_name(&lower) => {
                 let _ = port;
@@ -540,20 +587,7 @@ fn parse_one(
 fn is_action_name(k: &str) -> bool {
     matches!(
         k,
-        "set_vlan_vid"
-            | "set_vlan_pcp"
-            | "mod_vlan_vid"
-            | "mod_vlan_pcp"
-            | "mod_nw_ttl"
-            | "set_nw_ttl"
-            | "mod_tp_src"
-            | "mod_tp_dst"
-            | "set_mpls_label"
-            | "set_mpls_tc"
-            | "set_mpls_ttl"
-            | "dec_mpls_ttl"
-            | "push_mpls"
-            | "pop_mpls"
+        "set_nw_ttl"
             | "dec_nsh_ttl"
             | "delete_field"
             | "encap"

@@ -2,6 +2,7 @@
 //! `lib/ofp-actions.c`). Nested `nat(...)` and `exec(...)` actions are appended in text order;
 //! `exec` is parsed as a list nested in `ct` (only `ct_mark` / `ct_label` writes and `nat`).
 
+use super::check::FlowFacts;
 use super::kv::{c_u16, next_kv};
 use super::parse::{err, parse_nested, Nest};
 use super::parse_field::parse_subfield;
@@ -15,6 +16,7 @@ pub(crate) fn parse_ct(
     whole: &str,
     ctx: &TextContext<'_>,
     depth: usize,
+    facts: &FlowFacts,
 ) -> Result<Action, ParseError> {
     let mut ct = Ct::default();
     let mut s = arg;
@@ -61,7 +63,7 @@ pub(crate) fn parse_ct(
             }
             "nat" => ct.actions.push(parse_nat(value, whole)?),
             "exec" => {
-                let nested = parse_nested(value, ctx, Nest::Ct, depth + 1)?;
+                let nested = parse_nested(value, ctx, Nest::Ct, depth + 1, facts)?;
                 ct.actions.extend(nested);
             }
             _ => {
