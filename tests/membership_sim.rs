@@ -490,3 +490,33 @@ fn a_short_stall_is_tolerated_and_a_long_one_rejoins() {
     });
     eprintln!("a node stalled for 1.5 s is a member again {t:?} after it resumed");
 }
+
+#[test]
+fn no_report_before_the_agent_gives_its_peers() {
+    // An agent whose Node objects are not loaded yet must not report itself alone (it would
+    // take every IP it is eligible for without a handover); the join timeout starts with the
+    // peers.
+    let t0 = Instant::now();
+    let p = GossipParams::default();
+    let addr = SocketAddr::from(([10, 105, 18, 31], 10351));
+    let mut core = Membership::new("node1", addr, 1, p, t0, 1);
+    let later = t0 + p.join_timeout() * 3;
+    core.handle_timeout(later);
+    assert!(!core.is_synced(), "no peers given yet");
+    let peer = SocketAddr::from(([10, 105, 18, 32], 10351));
+    core.set_peers(BTreeMap::from([("node2".to_string(), peer)]), later);
+    core.handle_timeout(later + p.join_timeout() / 2);
+    assert!(!core.is_synced(), "waiting for the peer to answer");
+    assert_eq!(
+        core.poll_timeout().min(later + p.join_timeout()),
+        core.poll_timeout()
+    );
+    core.handle_timeout(later + p.join_timeout());
+    assert!(core.is_synced(), "the join timeout counts from the peers");
+    // A cluster of one: synced as soon as the (empty) peer list is given.
+    let mut alone = Membership::new("node1", addr, 2, p, t0, 2);
+    alone.handle_timeout(later);
+    assert!(!alone.is_synced());
+    alone.set_peers(BTreeMap::new(), later);
+    assert!(alone.is_synced());
+}

@@ -58,7 +58,8 @@ pub struct Membership {
     timer_seq: u64,
     peers: BTreeMap<String, SocketAddr>,
     outbox: VecDeque<(SocketAddr, Bytes)>,
-    started: Instant,
+    /// When the agent first gave its peers (the join timeout counts from there).
+    peers_known_at: Option<Instant>,
     synced: bool,
     next_rejoin: Instant,
     own_claims: BTreeSet<IpAddr>,
@@ -112,7 +113,7 @@ impl Membership {
             timer_seq: 0,
             peers: BTreeMap::new(),
             outbox: VecDeque::new(),
-            started: now,
+            peers_known_at: None,
             synced: false,
             next_rejoin: now,
             own_claims: BTreeSet::new(),
@@ -147,8 +148,17 @@ impl Membership {
 
     /// Replaces the known peers (name → gossip address, from the Node objects, without this
     /// node); new peers that are not members yet are invited at once.
+    ///
+    /// Membership is not synced before the first call (even with no peers): the agent gives its
+    /// peers once it knows the Node objects, and an agent that reported itself alone before
+    /// would take every IP it is eligible for without a handover.
     pub fn set_peers(&mut self, peers: BTreeMap<String, SocketAddr>, now: Instant) {
+        if self.peers_known_at.is_none() {
+            self.peers_known_at = Some(now);
+            self.changed = true;
+        }
         if peers == self.peers {
+            self.check_synced(now);
             return;
         }
         let new: Vec<SocketAddr> = peers
@@ -187,8 +197,8 @@ impl Membership {
         if let Some(((at, _), _)) = self.timers.first_key_value() {
             next = next.min(*at);
         }
-        if !self.synced {
-            next = next.min(self.started + self.params.join_timeout());
+        if let Some(known) = self.peers_known_at.filter(|_| !self.synced) {
+            next = next.min(known + self.params.join_timeout());
         }
         next
     }
@@ -489,9 +499,10 @@ impl Membership {
     }
 
     fn check_synced(&mut self, now: Instant) {
-        if !self.synced
-            && (self.peers.is_empty() || now >= self.started + self.params.join_timeout())
-        {
+        let Some(known) = self.peers_known_at else {
+            return;
+        };
+        if !self.synced && (self.peers.is_empty() || now >= known + self.params.join_timeout()) {
             self.synced = true;
             self.changed = true;
         }
