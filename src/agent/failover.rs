@@ -43,11 +43,12 @@ pub struct Failover {
     handle: Option<MembershipHandle>,
     port: u16,
     timeout: Duration,
-    peers: BTreeMap<String, SocketAddr>,
+    peers: Option<BTreeMap<String, SocketAddr>>,
     published: Option<BTreeSet<IpAddr>>,
     stop_deadline: Option<Instant>,
     isolated_since: Option<(bool, Timestamp)>,
     owners: BTreeMap<IpAddr, String>,
+    timeouts_counted: u64,
 }
 
 impl Failover {
@@ -82,15 +83,18 @@ impl Failover {
             handle: Some(handle),
             port: g.port,
             timeout: g.params.handover_timeout,
-            peers: BTreeMap::new(),
+            peers: None,
             published: None,
             stop_deadline: None,
             isolated_since: None,
             owners: BTreeMap::new(),
+            timeouts_counted: 0,
         }))
     }
 
-    /// Gives gossip the other nodes' addresses (InternalIP) when they change.
+    /// Gives gossip the other nodes' addresses (InternalIP) when they change. Call it once the
+    /// cluster source delivered its snapshot: the first call (even with no peers) lets
+    /// membership report, and it must not report this node alone before it knows the Nodes.
     pub fn sync_peers(&mut self, ctl: &Controller) {
         let peers: BTreeMap<String, SocketAddr> = ctl
             .view()
@@ -102,16 +106,21 @@ impl Failover {
                 ))
             })
             .collect();
-        if peers != self.peers {
-            self.peers = peers.clone();
+        if self.peers.as_ref() != Some(&peers) {
+            self.peers = Some(peers.clone());
             if let Some(h) = &self.handle {
                 h.set_peers(peers);
             }
         }
     }
 
-    /// Publishes the IPs this node serves, once their flows are committed.
+    /// Publishes the IPs this node serves, once their flows are committed and the next hop is
+    /// known: a claim makes the previous holder let go, and until the next hop's MAC is
+    /// resolved the SNATed packets would go to a placeholder (a freshly started agent).
     pub fn publish(&mut self, ctl: &Controller) {
+        if ctl.next_hop().is_none() {
+            return;
+        }
         let serving = ctl.serving();
         if self.published.as_ref() != Some(&serving) {
             if let Some(h) = &self.handle {
@@ -172,6 +181,10 @@ impl Failover {
             .iter()
             .filter_map(|(ip, o)| Some((*ip, o.owner.clone()?)))
             .collect();
+        let timeouts = ctl.handover_timeouts();
+        m.handover_timeouts
+            .inc_by(timeouts.saturating_sub(self.timeouts_counted));
+        self.timeouts_counted = timeouts;
         if owners != self.owners {
             for (ip, node) in &self.owners {
                 m.ip_owner.remove(&labels(*ip, node));

@@ -14,9 +14,10 @@
 //! a failed bundle triggers a full sync after a short delay. SIGTERM/SIGINT end the loop and
 //! leave every flow in place.
 //!
-//! With membership (issue 7, `failover.rs`): gossip is a source too (its first report, once
-//! joined, is waited for); after every committed install the node publishes the egress IPs it
-//! serves, and gratuitous ARPs follow the handover's rules (`Controller::announce_due`); a
+//! With membership (issue 7, `failover.rs`): gossip starts with the agent and gets its peers
+//! once the Node objects are known; the first install does not wait for it (gossip needs those
+//! flows), and nothing is announced before its first report; after every committed install the
+//! node publishes the egress IPs it serves, and gratuitous ARPs follow the handover's rules (`Controller::announce_due`); a
 //! signal first announces the departure and waits until the others took the IPs over, then
 //! leaves the gossip cluster (a second signal stops at once).
 
@@ -40,7 +41,7 @@ use super::failover::{observe_announcements, Failover, FailoverError};
 use super::installer::{InstallError, Installer};
 use super::manifest::{self, ManifestDir};
 use super::metrics::{Health, Metrics};
-use super::source::{Input, MEMBERSHIP};
+use super::source::Input;
 use super::status::{self, StatusBook};
 use super::uplink::{self, UplinkCommand, UplinkReport, UplinkSpec};
 use super::{http, ovs_watch, ports};
@@ -361,18 +362,17 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
         failover,
     };
 
-    // Wait for every source's first snapshot (membership's once it knows its peers: they
-    // come from the Node objects).
-    let mut sources = required_sources();
-    if rt.failover.is_some() {
-        sources.push(MEMBERSHIP);
-    }
+    // Wait for every source's first snapshot. Not for gossip: it needs the flows that carry
+    // this node's own traffic (a restarted ovs-vswitchd has none), so the first install uses
+    // the Nodes' Ready conditions, and the handover announces nothing until gossip reports.
+    let sources = required_sources();
     while !sources.iter().all(|s| ctl.view().is_synced(s)) {
         tokio::select! {
             i = in_rx.recv() => match i {
                 Some(i) => {
                     ctl.apply(i);
-                    if let Some(f) = rt.failover.as_mut() {
+                    let objects_known = required_sources().iter().all(|s| ctl.view().is_synced(s));
+                    if let (Some(f), true) = (rt.failover.as_mut(), objects_known) {
                         f.sync_peers(&ctl);
                     }
                 }

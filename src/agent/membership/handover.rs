@@ -53,6 +53,9 @@ pub struct Handover {
     elected: BTreeMap<IpAddr, (Option<String>, Instant)>,
     serving: BTreeSet<IpAddr>,
     announced: BTreeSet<IpAddr>,
+    /// IPs whose takeover (since their last election change) has been reported: the
+    /// re-announcements after a join or a heal are not takeovers.
+    takeover_reported: BTreeSet<IpAddr>,
     contested: BTreeMap<IpAddr, Instant>,
     live: BTreeSet<String>,
     isolated: bool,
@@ -70,6 +73,7 @@ impl Handover {
             elected: BTreeMap::new(),
             serving: BTreeSet::new(),
             announced: BTreeSet::new(),
+            takeover_reported: BTreeSet::new(),
             contested: BTreeMap::new(),
             live: BTreeSet::new(),
             isolated: false,
@@ -184,11 +188,14 @@ impl Handover {
 
     fn track_elections(&mut self, plan: &IpPlan, now: Instant) {
         self.elected.retain(|ip, _| plan.ips.contains_key(ip));
+        self.takeover_reported
+            .retain(|ip| plan.ips.contains_key(ip));
         for (ip, outcome) in &plan.ips {
             match self.elected.get(ip) {
                 Some((owner, _)) if *owner == outcome.owner => {}
                 _ => {
                     self.elected.insert(*ip, (outcome.owner.clone(), now));
+                    self.takeover_reported.remove(ip);
                 }
             }
         }
@@ -251,12 +258,17 @@ impl Handover {
 
     /// The served IPs to announce now (call after the effective view is installed): those not
     /// announced yet that no other live node claims, or whose wait for the other holder's
-    /// release timed out.
+    /// release timed out. With the handshake, nothing before membership's first report.
     pub fn announce_due(
         &mut self,
         membership: Option<&MembershipReport>,
         now: Instant,
     ) -> Vec<Announce> {
+        if self.handshake && membership.is_none() {
+            // Gossip has not reported yet (an agent starting): another node may still serve
+            // these IPs; announce once the claims are known.
+            return Vec::new();
+        }
         let mut due = Vec::new();
         for ip in self.serving.clone() {
             let others = membership
@@ -284,7 +296,8 @@ impl Handover {
             if self.announced.insert(ip) {
                 due.push(Announce {
                     ip,
-                    takeover: elected_here.then(|| now.saturating_duration_since(since)),
+                    takeover: (elected_here && self.takeover_reported.insert(ip))
+                        .then(|| now.saturating_duration_since(since)),
                 });
             }
         }

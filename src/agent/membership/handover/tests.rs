@@ -312,14 +312,20 @@ fn a_joining_node_makes_holders_announce_again() {
     let mut n = N::new("node1");
     let m = membership(&[], &["node1", "node2"]);
     n.sync(Some("node1"), &m, t0);
-    assert_eq!(n.h.announce_due(Some(&m), t0).len(), 1);
+    let due = n.h.announce_due(Some(&m), t0);
+    assert_eq!(due.len(), 1);
+    assert_eq!(
+        due[0].takeover,
+        Some(Duration::ZERO),
+        "the first is the takeover"
+    );
     n.sync(Some("node1"), &m, t0);
     assert!(n.h.announce_due(Some(&m), t0).is_empty());
     let m = membership(&[], &["node1", "node2", "node3"]);
     n.sync(Some("node1"), &m, t0);
     let due = n.h.announce_due(Some(&m), t0);
     assert_eq!(due.len(), 1);
-    assert_eq!(due[0].takeover, Some(Duration::ZERO));
+    assert_eq!(due[0].takeover, None, "a re-announcement is no takeover");
 }
 
 #[test]
@@ -332,4 +338,35 @@ fn no_owner_means_no_serving() {
     assert!(!n.serves());
     assert!(n.h.serving().is_empty());
     let _ = BTreeSet::<u8>::new();
+}
+
+#[test]
+fn a_starting_agent_serves_but_announces_only_after_gossip_reports() {
+    // First install before gossip reports (it needs those flows): the elected IP is served
+    // (flows ready), but nothing is announced while another node may still hold it.
+    let t0 = Instant::now();
+    let mut h = Handover::new("node1", T, true);
+    h.effective(
+        elected("node1", Some("node1")),
+        &plan(Some("node1")),
+        &nodes(),
+        None,
+        t0,
+    );
+    assert!(h.serving().contains(&x()));
+    assert!(h.announce_due(None, t0).is_empty());
+    // Gossip reports node2 still holding it: wait for its release.
+    let m = membership(&[("node2", true)], &["node1", "node2"]);
+    h.observe(&m);
+    h.effective(
+        elected("node1", Some("node1")),
+        &plan(Some("node1")),
+        &nodes(),
+        Some(&m),
+        t0,
+    );
+    assert!(h.announce_due(Some(&m), t0).is_empty());
+    let m = membership(&[], &["node1", "node2"]);
+    h.observe(&m);
+    assert_eq!(h.announce_due(Some(&m), t0).len(), 1, "released: announce");
 }
