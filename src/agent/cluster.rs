@@ -12,7 +12,8 @@
 //! - **Liveness.** Until a membership layer reports ([`Input::Alive`], [`Input::Membership`]), a
 //!   node is alive unless its `Ready` condition says otherwise; this node is always alive (it is
 //!   running). Once membership reports, its set is used as is (plus this node, unless it
-//!   announced its departure: then the others take its IPs over).
+//!   announced its departure: then the others take its IPs over). Nodes Kubernetes declares
+//!   failed ([`Input::KubeDown`]) are taken out of either set (never this node).
 //!
 //! Sans-IO: no clock, no sockets; the runtime feeds inputs and reads views.
 
@@ -69,6 +70,7 @@ pub struct ClusterView {
     port_of_pod: BTreeMap<PodKey, String>,
     membership: Option<BTreeSet<String>>,
     gossip: Option<MembershipReport>,
+    kube_down: BTreeSet<String>,
     errors: BTreeMap<&'static str, Vec<SourceError>>,
     synced: BTreeSet<&'static str>,
 }
@@ -95,6 +97,7 @@ impl ClusterView {
             port_of_pod: BTreeMap::new(),
             membership: None,
             gossip: None,
+            kube_down: BTreeSet::new(),
             errors: BTreeMap::new(),
             synced: BTreeSet::new(),
         };
@@ -179,6 +182,15 @@ impl ClusterView {
             Input::PortDown(iface) => self.port_down(&iface),
             Input::Alive(set) => {
                 self.membership = Some(set);
+                let mut e = self.refresh_alive();
+                e.status = true;
+                e
+            }
+            Input::KubeDown(set) => {
+                if set == self.kube_down {
+                    return Effects::default();
+                }
+                self.kube_down = set;
                 let mut e = self.refresh_alive();
                 e.status = true;
                 e
@@ -337,6 +349,9 @@ impl ClusterView {
                 .map(|n| n.name().to_string())
                 .collect(),
         };
+        // Kubernetes vetoes nodes it declares failed (k8s::liveness::combine's rule): a node
+        // must answer gossip *and* not be failed for Kubernetes.
+        alive.retain(|n| !self.kube_down.contains(n));
         // This node is alive (it runs), unless it announced its departure.
         if !self.gossip.as_ref().is_some_and(|g| g.departing) {
             alive.insert(self.node.clone());

@@ -142,6 +142,10 @@ pub enum Input {
     /// A gossip membership snapshot (issue 7): alive set, isolation, claims. Replaces
     /// [`Input::Alive`]'s set; the first one marks the source [`MEMBERSHIP`] synced.
     Membership(Box<super::membership::MembershipReport>),
+    /// The nodes Kubernetes declares failed (`Ready` other than `True` for longer than the
+    /// grace, `k8s::liveness`): vetoed from the alive set whatever gossip says (replaces the
+    /// earlier set; docs/failover.md, "Liveness").
+    KubeDown(BTreeSet<String>),
 }
 
 /// The source name of gossip membership (waited for at start when it is configured).

@@ -216,6 +216,13 @@ fn liveness_from_ready_condition_then_membership() {
     // Membership takes over; this node is always alive.
     v.apply(Input::Alive(["node2".to_string()].into()));
     assert_eq!(v.alive().len(), 2);
+    // Kubernetes vetoes a failed node even though it answers gossip; never this node.
+    v.apply(Input::KubeDown(
+        ["node1".to_string(), "node2".to_string()].into(),
+    ));
+    assert_eq!(v.alive().iter().collect::<Vec<_>>(), ["node1"]);
+    v.apply(Input::KubeDown(BTreeSet::new()));
+    assert_eq!(v.alive().len(), 2);
 }
 
 #[test]
