@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ovs_egress::agent::harness::{find_agent_binary, write_manifest, Agents};
+use ovs_egress::agent::harness::{find_agent_binary, gossip_settings, write_manifest, Agents};
 use ovs_egress::agent::status::NodeReport;
 use ovs_egress::testbed::{BridgeSetup, PodSpec, Topology, TopologySpec};
 
@@ -50,7 +50,17 @@ fn agent_binary() -> PathBuf {
 /// Builds the demo topology (or `pods`), writes `manifests` (name, text), starts the agents,
 /// attaches the pods once the agents made br-int, and waits until every agent knows its pods.
 pub fn start(pods: &[(usize, &str, &str)], manifests: &[(&str, &str)]) -> Cluster {
-    let mut spec = TopologySpec::new(2);
+    start_nodes(2, pods, manifests, false)
+}
+
+/// Like [`start`] with `nodes` nodes, and gossip membership on when `gossip` (issue 7).
+pub fn start_nodes(
+    nodes: usize,
+    pods: &[(usize, &str, &str)],
+    manifests: &[(&str, &str)],
+    gossip: bool,
+) -> Cluster {
+    let mut spec = TopologySpec::new(nodes);
     spec.probe = Some(PathBuf::from(env!("CARGO_BIN_EXE_testbed-probe")));
     spec.bridges = BridgeSetup::Agent;
     spec.pods = pods
@@ -62,10 +72,15 @@ pub fn start(pods: &[(usize, &str, &str)], manifests: &[(&str, &str)]) -> Cluste
     for (name, text) in manifests {
         write_manifest(&dir, name, text).unwrap();
     }
-    let agents = Agents::start(&topo, &dir, &agent_binary()).unwrap();
+    let extra = if gossip {
+        gossip_settings(&topo).unwrap()
+    } else {
+        String::new()
+    };
+    let agents = Agents::start_with(&topo, &dir, &agent_binary(), &extra).unwrap();
     agents.wait_all("convergence", WAIT, |_| true).unwrap();
     topo.attach_pods().unwrap();
-    for n in 1..=2 {
+    for n in 1..=nodes {
         let want = pods.iter().filter(|p| p.0 == n).count();
         agents
             .wait_status(n, "all pods learnt", WAIT, |r| r.pods.len() == want)
