@@ -17,7 +17,6 @@ use std::hint::black_box;
 mod antrea_flows;
 use antrea_flows::ANTREA_FLOWS;
 
-
 fn flows(version: Version) -> Vec<FlowMod> {
     let ctx = TextContext::new(version);
     ANTREA_FLOWS

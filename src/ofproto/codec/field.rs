@@ -207,6 +207,13 @@ macro_rules! field_table {
         #[allow(missing_docs)]
         pub enum Field { $($v),* }
 
+        /// How many [`Field`]s there are (discriminants are `0..FIELD_COUNT`).
+        pub(crate) const FIELD_COUNT: usize = [$(stringify!($v)),*].len();
+
+        /// The fields with a prerequisite (`prereq != Prereq::None`), one bit per discriminant.
+        pub(crate) const WITH_PREREQ: u128 =
+            0 $(| if matches!($pre, Prereq::None) { 0 } else { 1u128 << (Field::$v as u32) })*;
+
         type H = HeaderAssign;
         static FIELDS: &[FieldInfo] = &[
             $(FieldInfo {

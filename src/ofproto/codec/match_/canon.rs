@@ -15,7 +15,7 @@
 //! printer does, and the strict decoder cannot see two of them together.
 
 use super::Match;
-use crate::ofproto::codec::field::{Field, Prereq};
+use crate::ofproto::codec::field::{Field, Prereq, WITH_PREREQ};
 use crate::ofproto::codec::port::PortNo;
 
 /// `VLAN_CFI`: a VLAN header is present.
@@ -154,10 +154,7 @@ impl Match {
             f => self.put(f, v, m),
         }
         if field.info().prereq != Prereq::None {
-            let implied = self
-                .entries
-                .iter()
-                .any(|e| e.field.info().prereq != Prereq::None);
+            let implied = self.implies_ethernet();
             if add_ethernet_prereq && !implied && self.bits(Field::PacketType).1 == 0 {
                 self.put(Field::PacketType, 0, 0xffff_ffff);
             } else {
@@ -189,13 +186,14 @@ impl Match {
         if self.bits(Field::PacketType) != (0, 0xffff_ffff) {
             return;
         }
-        let implied = self
-            .entries
-            .iter()
-            .any(|e| e.field.info().prereq != Prereq::None);
-        if implied {
+        if self.implies_ethernet() {
             self.put(Field::PacketType, 0, 0);
         }
+    }
+
+    /// True when an entry's field has a prerequisite, which makes the match Ethernet-only.
+    pub(crate) fn implies_ethernet(&self) -> bool {
+        self.present().0 & WITH_PREREQ != 0
     }
 
     /// OVS's `mf_is_all_wild`: true when no bit of the storage `field` writes is constrained.

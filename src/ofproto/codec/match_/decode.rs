@@ -50,8 +50,9 @@ impl Match {
     /// Decodes a bare list of OXM/NXM TLVs filling `r` (strict, as OVS decodes flow-mods).
     pub fn decode_oxms(r: &mut Reader<'_>) -> Result<Match, DecodeError> {
         let mut m = Match {
-            entries: Vec::with_capacity(8),
+            entries: Vec::with_capacity(entry_capacity(r.rest())),
             unknown: Vec::new(),
+            present: Default::default(),
         };
         // OVS sets packet_type=eth as soon as a field with a prerequisite is matched
         // (`match_add_ethernet_prereq`), after which a packet_type TLV is a duplicate.
@@ -78,7 +79,7 @@ impl Match {
             let field = Field::from_header(header, experimenter)
                 .filter(|f| p.remaining() == if masked { 2 * f.n_bytes() } else { f.n_bytes() });
             let Some(field) = field else {
-                m.unknown.push(RawOxm {
+                m.push_unknown(RawOxm {
                     header,
                     payload: Bytes::copy_from_slice(payload),
                 });
@@ -121,9 +122,28 @@ impl Match {
     }
 }
 
+/// How many entries the TLVs in `tlvs` will most likely need: one per TLV, two for a 64-bit
+/// `xreg` (it becomes two registers). A quick walk over the headers, so that decoding
+/// allocates the entry vector once.
+fn entry_capacity(tlvs: &[u8]) -> usize {
+    let mut n = 0;
+    let mut rest = tlvs;
+    while let [c0, c1, _, len, tail @ ..] = rest {
+        n += if [*c0, *c1] == [0x80, 0x01] { 2 } else { 1 };
+        rest = tail.get(*len as usize..).unwrap_or_default();
+    }
+    n
+}
+
 /// A big-endian integer of at most 16 bytes.
 fn be_uint(b: &[u8]) -> u128 {
-    b.iter().fold(0u128, |acc, &x| acc << 8 | x as u128)
+    match *b {
+        [a] => a as u128,
+        [a, b] => u16::from_be_bytes([a, b]) as u128,
+        [a, b, c, d] => u32::from_be_bytes([a, b, c, d]) as u128,
+        [a, b, c, d, e, f, g, h] => u64::from_be_bytes([a, b, c, d, e, f, g, h]) as u128,
+        _ => b.iter().fold(0u128, |acc, &x| acc << 8 | x as u128),
+    }
 }
 
 /// OVS's `mf_is_value_valid`: values a field can never hold.

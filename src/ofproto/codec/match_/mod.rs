@@ -85,49 +85,47 @@ pub enum MatchProblem {
 }
 
 /// A flow match.
+///
+/// `entries` is sorted by field and `present` is the set of its fields, kept in step by
+/// [`Match::put`], so asking for a field the match does not have (most questions the codec and
+/// the printer ask) is one bit test.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Match {
     entries: Vec<MatchEntry>,
     unknown: Vec<RawOxm>,
+    present: FieldSet,
 }
 
-/// A set of fields as a bitmap (encoding asks "is this field present?" for every field OVS
-/// knows, so this must be cheaper than a search).
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct FieldSet([u64; 4]);
+/// A set of fields as a bitmap over [`Field`] discriminants (every field fits in 128 bits).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct FieldSet(pub(crate) u128);
+
+const _: () = assert!(
+    super::field::FIELD_COUNT <= 128,
+    "FieldSet holds 128 fields"
+);
 
 impl FieldSet {
-    /// The set of `fields` (usable in constants).
-    pub(crate) const fn of(fields: &[Field]) -> FieldSet {
-        let mut words = [0u64; 4];
-        let mut i = 0;
-        while i < fields.len() {
-            let n = fields[i] as usize;
-            if n < 256 {
-                words[n / 64] |= 1 << (n % 64);
-            }
-            i += 1;
-        }
-        FieldSet(words)
-    }
-
-    /// True when the sets share a field.
-    pub(crate) fn intersects(&self, other: &FieldSet) -> bool {
-        self.0.iter().zip(other.0.iter()).any(|(a, b)| a & b != 0)
-    }
-
+    /// Adds `f`.
     pub(crate) fn insert(&mut self, f: Field) {
-        let i = f as usize;
-        if let Some(w) = self.0.get_mut(i / 64) {
-            *w |= 1 << (i % 64);
-        }
+        self.0 |= 1 << (f as u32);
     }
 
-    /// Membership; fields beyond the bitmap's capacity answer `true` (then callers search).
-    pub(crate) fn contains(&self, f: Field) -> bool {
-        let i = f as usize;
-        self.0.get(i / 64).is_none_or(|w| w & (1 << (i % 64)) != 0)
+    /// Removes `f`.
+    pub(crate) fn remove(&mut self, f: Field) {
+        self.0 &= !(1 << (f as u32));
     }
+
+    /// Membership.
+    pub(crate) fn contains(&self, f: Field) -> bool {
+        self.0 & (1 << (f as u32)) != 0
+    }
+}
+
+/// True for TLVs of OVS's variable-length tunnel metadata fields (NXM_NX_TUN_METADATA0..63),
+/// which `nx_put_raw` writes among the tunnel fields.
+pub(crate) fn is_tun_metadata(header: OxmHeader) -> bool {
+    header.class() == 0x0001 && (40..=103).contains(&header.field())
 }
 
 /// All-ones over `n` bytes.
@@ -170,10 +168,11 @@ impl Match {
 
     /// The constraint on canonical `field`, if any.
     pub fn get(&self, field: Field) -> Option<&MatchEntry> {
-        self.entries
-            .binary_search_by(|e| e.field.cmp(&field))
-            .ok()
-            .and_then(|i| self.entries.get(i))
+        if self.present.contains(field) {
+            self.index_of(field).ok().and_then(|i| self.entries.get(i))
+        } else {
+            None
+        }
     }
 
     /// `(value, mask)` of canonical `field` as integers; `(0, 0)` when unconstrained.
@@ -195,14 +194,26 @@ impl Match {
         &self.entries
     }
 
-    /// TLVs of fields this codec does not model, in wire order.
+    /// TLVs of fields this codec does not model: tunnel metadata first, then the others, each
+    /// group in the order added (wire order when decoded). This is the order the encoder
+    /// writes them in (see the module docs), so decoding what we encoded gives them back in
+    /// the same order.
     pub fn unknown(&self) -> &[RawOxm] {
         &self.unknown
     }
 
-    /// Adds an unmodelled TLV.
+    /// Adds an unmodelled TLV (after the others of its group, see [`Match::unknown`]).
     pub fn push_unknown(&mut self, raw: RawOxm) {
-        self.unknown.push(raw);
+        if is_tun_metadata(raw.header) {
+            let at = self
+                .unknown
+                .iter()
+                .position(|r| !is_tun_metadata(r.header))
+                .unwrap_or(self.unknown.len());
+            self.unknown.insert(at, raw);
+        } else {
+            self.unknown.push(raw);
+        }
     }
 
     /// True when the match constrains nothing.
@@ -214,10 +225,17 @@ impl Match {
     /// normalising as described in the module docs.
     fn put(&mut self, field: Field, value: u128, mask: u128) {
         let n = field.n_bytes();
-        let pos = self.entries.binary_search_by(|e| e.field.cmp(&field));
+        let pos = if self.present.contains(field) {
+            self.index_of(field)
+        } else if self.entries.last().is_none_or(|e| e.field < field) {
+            Err(self.entries.len())
+        } else {
+            self.index_of(field)
+        };
         if mask == 0 {
             if let Ok(i) = pos {
                 self.entries.remove(i);
+                self.present.remove(field);
             }
             return;
         }
@@ -228,9 +246,28 @@ impl Match {
             mask: (!exact).then(|| Value::from_u128(n, mask)),
         };
         match pos {
-            Ok(i) => self.entries[i] = entry,
-            Err(i) => self.entries.insert(i, entry),
+            Ok(i) => {
+                if let Some(slot) = self.entries.get_mut(i) {
+                    *slot = entry;
+                }
+            }
+            Err(i) => {
+                self.entries.insert(i, entry);
+                self.present.insert(field);
+            }
         }
+    }
+
+    /// Where `field`'s entry is (`Ok`) or would go (`Err`) in the sorted entries. A binary
+    /// search: matches have a handful of entries, and baseline x86-64 has no `popcnt` to rank
+    /// the presence bitmap with.
+    fn index_of(&self, field: Field) -> Result<usize, usize> {
+        self.entries.binary_search_by(|e| e.field.cmp(&field))
+    }
+
+    /// The set of fields with a constraint.
+    pub(crate) fn present(&self) -> FieldSet {
+        self.present
     }
 }
 

@@ -115,6 +115,9 @@ impl Match {
 
     /// True when the match satisfies `p` (`mf_are_prereqs_ok__` on a match).
     pub fn prereq_ok(&self, p: Prereq) -> bool {
+        if p == Prereq::None {
+            return true;
+        }
         let dl_type = self.dl_type();
         match p {
             Prereq::None => true,
