@@ -98,6 +98,22 @@ fn a_match(v: Version) -> impl Strategy<Value = Match> {
     (0..flows(v).len()).prop_map(move |i| flows(v)[i].match_.clone())
 }
 
+/// The pipeline fields of `m` (all an OpenFlow 1.5 packet-out match may hold).
+fn pipeline_part(m: &Match) -> Match {
+    let mut p = Match::new();
+    for e in m.entries() {
+        let name = e.field.name();
+        if ["reg", "tun_", "metadata", "in_port"]
+            .iter()
+            .any(|x| name.starts_with(x))
+        {
+            p.set_masked(e.field, e.value, e.mask);
+        }
+    }
+    assert!(p.is_pipeline_only(), "{p:?}");
+    p
+}
+
 fn actions() -> impl Strategy<Value = Vec<Action>> {
     proptest::collection::vec(
         (0u16..0xff00, any::<u16>()).prop_map(|(p, m)| Action::Output {
@@ -516,7 +532,7 @@ fn message(v: Version) -> impl Strategy<Value = Message> {
                     Version::Of15 => PacketOut {
                         buffer_id: b,
                         in_port: packet_out::IN_PORT_CONTROLLER,
-                        match_: m,
+                        match_: pipeline_part(&m),
                         actions: a,
                         data: d,
                     },

@@ -13,7 +13,8 @@
 //!   every other one after all modelled fields, each group in [`Match::unknown`] order.
 //!
 //! A constraint that `nx_put_raw` would silently skip (its prerequisites are not matched, or it
-//! has no wire header) makes encoding fail instead of producing a different flow.
+//! has no wire header) makes encoding fail instead of producing a different flow. The exception
+//! is `vlan_tci` in OXM, written exactly as OVS writes it (see [`Match::has_exact_oxm_form`]).
 //!
 //! Speed: the encoder visits only the fields the match has. [`ORDER`] lists the canonical fields
 //! in `nx_put_raw` order; the match's presence bitmap is mapped to a bitmap of positions in that
@@ -359,6 +360,25 @@ impl Match {
         self.encode_tlvs(out, Headers::Nxm)
     }
 
+    /// False when the OXM form of this match (OpenFlow 1.2+) reads back, in OVS as here, as a
+    /// different match: OXM has no `vlan_tci`, only `vlan_vid` (with the CFI bit as
+    /// `OFPVID_PRESENT`) and an exact `vlan_pcp` that is written only next to a VID and that
+    /// sets the CFI bit. A PCP without a VID, a partial PCP mask, or a VID without CFI next to a
+    /// PCP (which OVS's strict decoder then refuses) cannot be said. Such matches come only from
+    /// NXM (`NXM_OF_VLAN_TCI`); the encoder writes them as OVS's `nx_put_raw` does, byte for
+    /// byte, so this is the one exception to `decode(encode(m)) == m` (see the module docs).
+    pub fn has_exact_oxm_form(&self) -> bool {
+        let (tci, mask) = self.bits(Field::VlanTci);
+        let vid_cfi = VLAN_VID_MASK | VLAN_CFI;
+        let (vid, vid_mask) = (tci & vid_cfi, mask & vid_cfi);
+        let (mut back, mut back_mask) = (vid, vid_mask);
+        if vid != 0 && mask & VLAN_PCP_MASK != 0 {
+            back |= tci & VLAN_PCP_MASK | VLAN_CFI;
+            back_mask |= VLAN_PCP_MASK | VLAN_CFI;
+        }
+        (back, back_mask) == (tci, mask)
+    }
+
     /// What `nx_put_raw` reads from `flow` to decide which branches to take.
     fn shape(&self) -> Shape {
         let dl_type = self.dl_type();
@@ -566,17 +586,18 @@ fn put_vlan(p: &mut Put<'_>) -> Result<(), EncodeError> {
     if !p.headers.is_oxm() {
         return p.masked(Field::VlanTci, tci, mask);
     }
-    // OXM cannot say everything `vlan_tci` can (e.g. a PCP without a VID); OVS writes what it
-    // can and drops the rest, and so do we, to stay byte-identical.
+    // OXM cannot say everything `vlan_tci` can (see [`Match::has_exact_oxm_form`]); OVS
+    // writes what it can and drops the rest, and so do we, to stay byte-identical.
     let vid_cfi = VLAN_VID_MASK | VLAN_CFI;
     let vid = tci & vid_cfi;
     let vid_mask = mask & vid_cfi;
+    let with_pcp = vid != 0 && mask & VLAN_PCP_MASK != 0;
     if vid_mask == vid_cfi {
         p.raw(Field::VlanVid, vid, None)?;
     } else if vid_mask != 0 {
         p.raw(Field::VlanVid, vid, Some(vid_mask))?;
     }
-    if vid != 0 && mask & VLAN_PCP_MASK != 0 {
+    if with_pcp {
         p.raw(Field::VlanPcp, (tci & VLAN_PCP_MASK) >> 13, None)?;
     }
     Ok(())

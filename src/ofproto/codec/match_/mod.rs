@@ -20,6 +20,17 @@
 //! zero pad to 8`); TLVs are written in the order of OVS's `nx_put_raw` (`lib/nx-match.c`) with
 //! the header OVS chooses per version, and read with the checks of OVS's strict `nx_pull_raw`.
 //! TLVs of fields we do not model (tunnel metadata, ...) are kept verbatim as [`RawOxm`].
+//!
+//! Losslessness, precisely (`tests/codec_fuzz_regressions.rs`, `fuzz/fuzz_targets/message.rs`):
+//! - `decode(encode(m)) == m` for every match the encoder accepts. The encoder refuses (typed
+//!   error) a match with a field `nx_put_raw` would skip. One exception, inherited from OVS
+//!   and required for byte-identity with it: a `vlan_tci` (only NXM can carry one) that OXM
+//!   cannot express is written as OVS writes it and reads back differently;
+//!   [`Match::has_exact_oxm_form`] tells these apart.
+//! - The encoding is canonical: known TLVs in `nx_put_raw` order, tunnel metadata among the
+//!   tunnel fields, other unknown TLVs last, each group in [`Match::unknown`] order. So
+//!   `encode(decode(b)) == b` for bytes in that order (everything OVS writes), and TLVs sent in
+//!   another order come back in canonical order, as from OVS itself.
 
 mod canon;
 mod decode;
@@ -82,6 +93,24 @@ pub enum MatchProblem {
     /// `OFPBMC_DUP_FIELD`: the field (or one sharing its storage) appears twice.
     #[error("duplicate field (OFPBMC_DUP_FIELD)")]
     DupField,
+    /// `OFPBRC_PIPELINE_FIELDS_ONLY`: a packet-out's match sets a field that is not pipeline
+    /// metadata (only tunnel, metadata, in_port, registers and packet_type are).
+    #[error("not a pipeline field (OFPBRC_PIPELINE_FIELDS_ONLY)")]
+    PipelineFieldsOnly,
+}
+
+impl MatchProblem {
+    /// The OVS error name (`OFPBMC_BAD_PREREQ`), as `ovs-ofctl ofp-print` prints it.
+    pub fn ofperr_name(&self) -> &'static str {
+        match self {
+            MatchProblem::BadMask => "OFPBMC_BAD_MASK",
+            MatchProblem::BadWildcards => "OFPBMC_BAD_WILDCARDS",
+            MatchProblem::BadValue => "OFPBMC_BAD_VALUE",
+            MatchProblem::BadPrereq => "OFPBMC_BAD_PREREQ",
+            MatchProblem::DupField => "OFPBMC_DUP_FIELD",
+            MatchProblem::PipelineFieldsOnly => "OFPBRC_PIPELINE_FIELDS_ONLY",
+        }
+    }
 }
 
 /// A flow match.

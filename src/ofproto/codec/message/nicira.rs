@@ -121,7 +121,7 @@ impl PacketIn2 {
     /// The packet's metadata fields (in_port, registers, tunnel, conntrack...) as a match.
     pub fn metadata(&self) -> Option<Result<Match, DecodeError>> {
         self.find(nxpint::METADATA)
-            .map(|p| Match::decode_oxms(&mut Reader::new(&p.data)))
+            .map(|p| Match::decode_oxms_loose(&mut Reader::new(&p.data)))
     }
 }
 

@@ -35,7 +35,8 @@ impl PacketIn {
         let reason = r.u8("ofp_packet_in")?;
         let table_id = r.u8("ofp_packet_in")?;
         let cookie = r.u64("ofp_packet_in")?;
-        let match_ = Match::decode(r, version)?;
+        // Loose, as OVS's `oxm_pull_match_loose`: metadata need not meet prerequisites.
+        let match_ = Match::decode_loose(r, version)?;
         r.zeros(2, "ofp_packet_in padding")?;
         Ok(PacketIn {
             buffer_id,

@@ -67,7 +67,7 @@ impl PacketOut {
             Version::Of15 => {
                 let len = r.u16("ofp15_packet_out")?;
                 r.zeros(2, "ofp15_packet_out padding")?;
-                (IN_PORT_CONTROLLER, len, Match::decode(r, version)?)
+                (IN_PORT_CONTROLLER, len, Match::decode_pipeline(r, version)?)
             }
         };
         let mut a = r.sub(actions_len as usize, "packet_out actions")?;
@@ -103,6 +103,14 @@ impl PacketOut {
                     return Err(EncodeError::BadValue {
                         what: "packet-out in_port",
                         problem: "OpenFlow 1.5 carries in_port in the match".into(),
+                    });
+                }
+                if !self.match_.is_pipeline_only() {
+                    return Err(EncodeError::BadValue {
+                        what: "packet-out match",
+                        problem: "only pipeline fields (tunnel, metadata, in_port, registers) \
+                                  are allowed (OVS answers OFPBRC_PIPELINE_FIELDS_ONLY)"
+                            .into(),
                     });
                 }
                 let at = out.len();

@@ -18,7 +18,7 @@ use crate::ofproto::codec::flow::FlowStats;
 use crate::ofproto::codec::instruction::Instruction;
 use crate::ofproto::codec::match_::Match;
 use crate::ofproto::codec::port::PortNames;
-use crate::ofproto::codec::Version;
+use crate::ofproto::codec::{DecodeError, Version};
 use crate::ofproto::text::{self, TableNames, TextContext};
 use std::fmt::Write;
 
@@ -215,6 +215,15 @@ pub fn ofp_to_string(bytes: &[u8], ctx: &PrintContext<'_>) -> String {
                     let _ = writeln!(s, "***decode error: {e}***");
                 }
             }
+        }
+        Err(DecodeError::BadMatch { problem, .. }) if match_message_name(bytes).is_some() => {
+            // As OVS: the message's name, then the OFPBMC_* error its match decoder answers.
+            failed = true;
+            if let (Some(name), Ok(h)) = (match_message_name(bytes), Header::decode(bytes)) {
+                s.push_str(name);
+                put_version(&mut s, &h);
+            }
+            let _ = writeln!(s, " ***decode error: {}***", problem.ofperr_name());
         }
         Err(e) => {
             failed = true;
@@ -507,6 +516,17 @@ fn nxt_name(n: &NxMessage) -> String {
 }
 
 /// The header name for a message whose body is cut off: only the fixed header is used.
+/// The name of a message type that carries a match, from its header alone.
+fn match_message_name(bytes: &[u8]) -> Option<&'static str> {
+    match bytes.get(1)? {
+        10 => Some("OFPT_PACKET_IN"),
+        11 => Some("OFPT_FLOW_REMOVED"),
+        13 => Some("OFPT_PACKET_OUT"),
+        14 => Some("OFPT_FLOW_MOD"),
+        _ => None,
+    }
+}
+
 fn name_from_partial(h: &Header, bytes: &[u8]) -> Option<String> {
     let msg = match h.msg_type {
         0 => Message::Hello(Default::default()),
