@@ -796,6 +796,9 @@ proptest! {
     ) {
         let text = print(&actions, version);
         let parsed = parse_actions(&text, &TextContext::new(version));
+        // The parser checks VLAN depth as OVS's `ofpacts_check` does (at most two headers);
+        // the generator does not know about it, so such lists are not canonical text.
+        prop_assume!(!format!("{parsed:?}").contains("OFPBAC_BAD_TAG"));
         prop_assert_eq!(parsed, Ok(actions), "text: {}", text);
     }
 
