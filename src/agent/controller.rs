@@ -111,6 +111,11 @@ impl Controller {
                 .as_ref()
                 .map_or(Duration::ZERO, |g| g.params.handover_timeout),
             cfg.gossip.is_some(),
+        )
+        .with_settle(
+            cfg.gossip
+                .as_ref()
+                .map_or(Duration::ZERO, |g| g.params.probe_period),
         );
         let c = Controller {
             cfg,

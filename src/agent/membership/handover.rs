@@ -49,7 +49,13 @@ pub struct Announce {
 pub struct Handover {
     me: String,
     timeout: Duration,
+    settle: Duration,
     handshake: bool,
+    /// When this node first saw the elected node's claim of an IP it still serves (OLD).
+    claim_seen: BTreeMap<IpAddr, Instant>,
+    /// When membership first reported (joined), or reported again after an isolation:
+    /// announcements wait `3 × settle` after it.
+    first_report: Option<Instant>,
     elected: BTreeMap<IpAddr, (Option<String>, Instant)>,
     serving: BTreeSet<IpAddr>,
     announced: BTreeSet<IpAddr>,
@@ -69,7 +75,10 @@ impl Handover {
         Handover {
             me: me.to_string(),
             timeout,
+            settle: Duration::ZERO,
             handshake,
+            claim_seen: BTreeMap::new(),
+            first_report: None,
             elected: BTreeMap::new(),
             serving: BTreeSet::new(),
             announced: BTreeSet::new(),
@@ -80,6 +89,14 @@ impl Handover {
             timeouts: 0,
             last_now: None,
         }
+    }
+
+    /// How long OLD keeps serving after NEW's claim arrived, so that the other nodes, which
+    /// learn the claim by the same gossip a little later, switch their pods to NEW before OLD
+    /// stops taking their traffic (one probe period in the agent; zero by default).
+    pub fn with_settle(mut self, settle: Duration) -> Handover {
+        self.settle = settle;
+        self
     }
 
     /// The IPs this node serves (as of the last [`Handover::effective`]).
@@ -106,6 +123,11 @@ impl Handover {
         if joined || healed {
             self.announced.clear();
         }
+        if healed {
+            // Back from an isolation under a new gossip identity: the others' claims reach
+            // this node as they re-publish them, like a newcomer's (see `joining`).
+            self.first_report = None;
+        }
         self.live = live;
         self.isolated = report.isolated;
     }
@@ -122,14 +144,18 @@ impl Handover {
     ) -> NodeView {
         self.track_elections(plan, now);
         self.last_now = Some(now);
+        if membership.is_some() && self.first_report.is_none() {
+            self.first_report = Some(now);
+        }
         if !self.handshake {
             self.serving = elected.owned_ips.iter().map(|o| o.ip).collect();
             self.announced.retain(|ip| self.serving.contains(ip));
             return elected;
         }
+        let me = self.me.clone();
         let claims = |ip: IpAddr| -> BTreeSet<&str> {
             membership
-                .map(|m| m.claimers(ip).filter(|n| *n != self.me).collect())
+                .map(|m| m.claimers(ip).filter(|n| *n != me).collect())
                 .unwrap_or_default()
         };
         let departing = membership.is_some_and(|m| m.departing);
@@ -140,13 +166,17 @@ impl Handover {
             let waited_out = now >= since + self.timeout;
             let claimers = claims(*ip);
             match outcome.owner.as_deref() {
-                Some(e) if e == self.me => {
+                Some(e) if e == me => {
                     serving.insert(*ip);
                 }
                 Some(e) => {
                     let e_claims = claimers.contains(e);
-                    if self.serving.contains(ip) && !e_claims && !waited_out {
-                        // OLD: keep serving until NEW claims it.
+                    let settled = e_claims && {
+                        let seen = *self.claim_seen.entry(*ip).or_insert(now);
+                        now >= seen + self.settle
+                    };
+                    if self.serving.contains(ip) && !settled && !waited_out {
+                        // OLD: keep serving until NEW claims it (and the others heard of it).
                         serving.insert(*ip);
                     } else if !e_claims && !waited_out {
                         // Someone else still serves it: keep sending there.
@@ -174,6 +204,16 @@ impl Handover {
             }
         }
         self.serving = serving;
+        self.claim_seen.retain(|ip, _| {
+            self.serving.contains(ip)
+                && plan
+                    .ips
+                    .get(ip)
+                    .and_then(|o| o.owner.as_deref())
+                    .is_some_and(|e| {
+                        e != me && membership.is_some_and(|m| m.claimers(*ip).any(|n| n == e))
+                    })
+        });
         self.announced.retain(|ip| self.serving.contains(ip));
         self.contested.retain(|ip, _| self.serving.contains(ip));
         for ip in &self.serving {
@@ -264,9 +304,10 @@ impl Handover {
         membership: Option<&MembershipReport>,
         now: Instant,
     ) -> Vec<Announce> {
-        if self.handshake && membership.is_none() {
-            // Gossip has not reported yet (an agent starting): another node may still serve
-            // these IPs; announce once the claims are known.
+        if self.handshake && (membership.is_none() || self.joining(now)) {
+            // Gossip has not reported yet, or just joined (an agent starting): another node may
+            // still serve these IPs, and its claims reach a newcomer only when it re-publishes
+            // them on seeing the newcomer up; announce once they are known.
             return Vec::new();
         }
         let mut due = Vec::new();
@@ -304,6 +345,16 @@ impl Handover {
         due
     }
 
+    /// How long after gossip's first report a starting node announces nothing.
+    fn join_settle(&self) -> Duration {
+        self.settle * 3
+    }
+
+    fn joining(&self, now: Instant) -> bool {
+        self.first_report
+            .is_some_and(|t| now < t + self.join_settle())
+    }
+
     /// The next instant a wait ends, if any (after the last [`Handover::effective`], which
     /// acted on every wait that had ended by then).
     pub fn next_deadline(&self, membership: Option<&MembershipReport>) -> Option<Instant> {
@@ -324,6 +375,8 @@ impl Handover {
                 let start = self.contested.get(ip).map_or(*since, |c| (*since).max(*c));
                 start + self.timeout
             })
+            .chain(self.claim_seen.values().map(|seen| *seen + self.settle))
+            .chain(self.first_report.map(|t| t + self.join_settle()))
             .filter(|d| self.last_now.is_none_or(|t| *d > t))
             .min()
     }

@@ -370,3 +370,53 @@ fn a_starting_agent_serves_but_announces_only_after_gossip_reports() {
     h.observe(&m);
     assert_eq!(h.announce_due(Some(&m), t0).len(), 1, "released: announce");
 }
+
+#[test]
+fn old_keeps_serving_for_the_settle_time_after_the_claim() {
+    // The bystanders learn NEW's claim by the same gossip, a little later than OLD: OLD takes
+    // their traffic for one more settle period.
+    let settle = Duration::from_millis(100);
+    let t0 = Instant::now();
+    let live = ["node1", "node2", "node3"];
+    let mut old = N::new("node1");
+    old.h = Handover::new("node1", T, true).with_settle(settle);
+    let m = membership(&[("node1", true)], &live);
+    old.sync(Some("node1"), &m, t0);
+    let m = membership(&[("node1", true), ("node2", true)], &live);
+    let t1 = t0 + Duration::from_millis(10);
+    old.sync(Some("node2"), &m, t1);
+    assert!(old.serves(), "NEW's claim just arrived");
+    assert_eq!(old.h.next_deadline(Some(&m)), Some(t1 + settle));
+    old.sync(Some("node2"), &m, t1 + settle / 2);
+    assert!(old.serves());
+    old.sync(Some("node2"), &m, t1 + settle);
+    assert!(!old.serves(), "released after the settle time");
+    assert_eq!(old.sends_to(), Some("node2"));
+    assert_eq!(old.h.timeouts(), 0);
+}
+
+#[test]
+fn a_newcomer_waits_for_the_holders_claims_before_announcing() {
+    // A restarted node joins through one peer; the holder's claim reaches it only when the
+    // holder re-publishes on seeing it up. It announces nothing for 3 settle periods.
+    let settle = Duration::from_millis(100);
+    let t0 = Instant::now();
+    let mut n = N::new("node2");
+    n.h = Handover::new("node2", T, true).with_settle(settle);
+    let m = membership(&[], &["node1", "node2", "node3"]);
+    n.sync(Some("node2"), &m, t0);
+    assert!(n.serves());
+    assert!(n.h.announce_due(Some(&m), t0).is_empty(), "just joined");
+    assert_eq!(n.h.next_deadline(Some(&m)), Some(t0 + settle * 3));
+    // The holder's claim arrives: wait for its release as usual.
+    let m = membership(&[("node3", true)], &["node1", "node2", "node3"]);
+    let t1 = t0 + settle * 3;
+    n.sync(Some("node2"), &m, t1);
+    assert!(
+        n.h.announce_due(Some(&m), t1).is_empty(),
+        "node3 still holds it"
+    );
+    let m = membership(&[], &["node1", "node2", "node3"]);
+    n.sync(Some("node2"), &m, t1);
+    assert_eq!(n.h.announce_due(Some(&m), t1).len(), 1);
+}
