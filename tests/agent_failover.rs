@@ -450,9 +450,13 @@ fn keep_logs(c: &Cluster) {
     };
     let to = std::path::PathBuf::from(to);
     std::fs::create_dir_all(&to).unwrap();
-    for e in std::fs::read_dir(c.topo.run_dir().join("agents")).unwrap() {
+    let dirs = [
+        c.topo.run_dir().join("agents"),
+        c.topo.run_dir().to_path_buf(),
+    ];
+    for e in dirs.iter().flat_map(|d| std::fs::read_dir(d).unwrap()) {
         let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "log") {
+        if p.extension().is_some_and(|x| x == "log" || x == "out") {
             std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
         }
     }
