@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ovs_egress::agent::{self, Settings};
+use ovs_egress::agent::config::SourceKind;
+use ovs_egress::agent::{self, AgentConfig, Settings};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -16,7 +17,7 @@ use tracing_subscriber::EnvFilter;
     about = "Static egress (SNAT) IPs for Kubernetes pods, programmed directly into Open vSwitch"
 )]
 struct Cli {
-    /// YAML configuration file (camelCase keys, e.g. nodeName, transportIP, manifestDir).
+    /// YAML configuration file (camelCase keys, e.g. nodeName, transportIP, manifestDir, source).
     #[arg(long)]
     config: Option<PathBuf>,
     #[command(flatten)]
@@ -32,22 +33,35 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let cfg = match cli.settings.or(file).resolve() {
-        Ok(c) => c,
+    let settings = cli.settings.or(file);
+    // Configuration errors end the agent before anything starts. With the Kubernetes source the
+    // node's own settings may come from its Node object, so resolving waits for the API.
+    let kind = match settings.source_kind() {
+        Ok(k) => k,
         Err(e) => {
             eprintln!("ovs-egress: {e}");
             return ExitCode::from(2);
         }
     };
+    let early = match kind {
+        SourceKind::Manifests => match settings.clone().resolve() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("ovs-egress: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        SourceKind::Kubernetes => None,
+    };
+    let level = settings.log_level.clone().unwrap_or_else(|| "info".into());
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&cfg.log_level))
+        .or_else(|_| EnvFilter::try_new(&level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    tracing::info!(node = %cfg.node_name, "ovs-egress {} starting", env!("CARGO_PKG_VERSION"));
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -58,6 +72,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let cfg = match early {
+        Some(c) => c,
+        None => match rt.block_on(resolve_from_cluster(settings)) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("{e}");
+                eprintln!("ovs-egress: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    tracing::info!(node = %cfg.node_name, "ovs-egress {} starting", env!("CARGO_PKG_VERSION"));
     match rt.block_on(agent::run(cfg)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -65,4 +91,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `source: kubernetes`: `transportIP` / `podCIDR` not configured come from this node's Node
+/// object (in-cluster service account, else `KUBECONFIG`), then the settings are resolved.
+#[cfg(feature = "kube")]
+async fn resolve_from_cluster(mut settings: Settings) -> Result<AgentConfig, String> {
+    use ovs_egress::agent::k8s::{client_from_env, node_settings};
+    let client = client_from_env()
+        .await
+        .map_err(|e| format!("no Kubernetes client (in-cluster or KUBECONFIG): {e}"))?;
+    node_settings::fill_from_node(&client, &mut settings, std::time::Duration::from_secs(1))
+        .await
+        .map_err(|e| e.to_string())?;
+    settings.resolve().map_err(|e| e.to_string())
+}
+
+/// Without the `kube` feature `source: kubernetes` is refused by `Settings::source_kind`; this
+/// only reports that.
+#[cfg(not(feature = "kube"))]
+async fn resolve_from_cluster(settings: Settings) -> Result<AgentConfig, String> {
+    settings.resolve().map_err(|e| e.to_string())
 }

@@ -20,12 +20,13 @@ use ovs_egress::egress::model::{load_values, PodKey, Timestamp};
 use serde_json::{json, Value};
 
 use kube_support::agent::{agent_config, controller, demo_config, TestAgent};
+use kube_support::status::{api_status, expected_status, sorted};
 use kube_support::store::RequestRecord;
 use kube_support::{wait_for, FakeApiServer};
 
 const SEED: &str = include_str!("kube_support/seed.yaml");
 const NODES: [&str; 3] = ["node-a", "node-b", "node-c"];
-const EGRESS_API: &str = "crd.antrea.io/v1beta1";
+use kube_support::status::EGRESS_API;
 
 /// The view node `node` gets from the seed through the manifest directory.
 fn manifest_view(node: &str, k: u8) -> ClusterView {
@@ -84,59 +85,6 @@ fn count(server: &FakeApiServer, verb: &str, resource: &str) -> usize {
         .iter()
         .filter(|r| r.verb == verb && r.resource == resource)
         .count()
-}
-
-/// (egressNode, egressIP, [(type, status, reason, message)]).
-type ApiStatus = (
-    String,
-    Option<String>,
-    Vec<(String, String, String, String)>,
-);
-
-/// The API status of an Egress as (egressNode, egressIP, [(type, status, reason, message)]).
-fn api_status(server: &FakeApiServer, name: &str) -> ApiStatus {
-    let e = server.get(EGRESS_API, "Egress", "", name).unwrap();
-    let s = e.get("status").cloned().unwrap_or(Value::Null);
-    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let conds = s
-        .get("conditions")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|c| {
-            (
-                text(c, "type"),
-                text(c, "status"),
-                text(c, "reason"),
-                text(c, "message"),
-            )
-        })
-        .collect();
-    (
-        text(&s, "egressNode"),
-        s.get("egressIP")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        conds,
-    )
-}
-
-/// The status the domain computes (what the manifest directory agent reports).
-fn expected_status(view: &ClusterView, name: &str) -> ApiStatus {
-    let st = view.engine().plan().egresses[name].status();
-    let mut conds: Vec<_> = st
-        .conditions
-        .into_iter()
-        .map(|c| (c.type_, c.status, c.reason, c.message))
-        .collect();
-    conds.sort();
-    (st.egress_node, st.egress_ip.map(|i| i.to_string()), conds)
-}
-
-fn sorted(mut s: ApiStatus) -> ApiStatus {
-    s.2.sort();
-    s
 }
 
 async fn start_cluster(server: &FakeApiServer, write_status: bool) -> Vec<TestAgent> {

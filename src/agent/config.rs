@@ -24,6 +24,8 @@ pub const DEFAULT_CT_ZONE: u16 = 65520;
 pub const DEFAULT_OVS_RUN_DIR: &str = "/var/run/openvswitch";
 /// Default metrics/health listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9469";
+/// Default status directory when the source is the Kubernetes API (no manifest directory).
+pub const DEFAULT_KUBE_STATUS_DIR: &str = "/var/run/ovs-egress";
 /// The pods' virtual gateway MAC (Antrea's global virtual MAC, testbed notes §2).
 pub const DEFAULT_GATEWAY_MAC: MacAddr = MacAddr([0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]);
 
@@ -85,6 +87,16 @@ pub enum TunnelKind {
     Geneve,
     /// VXLAN, UDP 4789.
     Vxlan,
+}
+
+/// Where the agent takes the cluster's objects (Egresses, pools, Nodes, Namespaces, Pods) from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// A directory of Kubernetes-style YAML manifests (`manifestDir`; default).
+    Manifests,
+    /// The Kubernetes API (in-cluster service account or `KUBECONFIG`; cargo feature `kube`).
+    Kubernetes,
 }
 
 /// Every setting, all optional: what the YAML file and the command line each provide.
@@ -165,9 +177,18 @@ pub struct Settings {
         deserialize_with = "de_opt_parse_list"
     )]
     pub except_cidrs: Option<Vec<IpNetwork>>,
-    /// Directory of Kubernetes-style YAML manifests (required).
+    /// Directory of Kubernetes-style YAML manifests (required with `source: manifests`).
     #[arg(long)]
     pub manifest_dir: Option<PathBuf>,
+    /// Where cluster objects come from: `manifests` (default) or `kubernetes` (the API server;
+    /// `transportIP` and `podCIDR` then default to the Node's InternalIP and `spec.podCIDR`).
+    #[arg(long, value_enum)]
+    pub source: Option<SourceKind>,
+    /// Prefix length of the transport address when it comes from the Node's InternalIP
+    /// (`source: kubernetes` without `transportIP`; default: the prefix of the same address on
+    /// a local interface).
+    #[arg(long)]
+    pub transport_prefix_length: Option<u8>,
     /// Where the status files go (default `<manifestDir>/status`).
     #[arg(long)]
     pub status_dir: Option<PathBuf>,
@@ -281,6 +302,16 @@ pub enum ConfigError {
         /// Flag name.
         flag: &'static str,
     },
+    /// The setting selects something this build does not contain (a cargo feature is off).
+    #[error("setting {key}: {value} needs the cargo feature `{feature}`, which this build lacks (rebuild with --features {feature})")]
+    NotBuilt {
+        /// YAML key.
+        key: &'static str,
+        /// The value asked for.
+        value: &'static str,
+        /// The missing feature.
+        feature: &'static str,
+    },
     /// A setting has a value the agent cannot use.
     #[error("setting {key}: {message}")]
     Invalid {
@@ -352,6 +383,8 @@ impl Settings {
             gateway_mac,
             except_cidrs,
             manifest_dir,
+            source,
+            transport_prefix_length,
             status_dir,
             listen,
             max_egress_ips_per_node,
@@ -370,8 +403,23 @@ impl Settings {
         )
     }
 
+    /// The selected source of cluster objects; [`ConfigError::NotBuilt`] if this build cannot
+    /// provide it (`kubernetes` without the `kube` feature).
+    pub fn source_kind(&self) -> Result<SourceKind, ConfigError> {
+        let kind = self.source.unwrap_or(SourceKind::Manifests);
+        if kind == SourceKind::Kubernetes && !cfg!(feature = "kube") {
+            return Err(ConfigError::NotBuilt {
+                key: "source",
+                value: "kubernetes",
+                feature: "kube",
+            });
+        }
+        Ok(kind)
+    }
+
     /// Applies defaults and checks every value.
     pub fn resolve(self) -> Result<AgentConfig, ConfigError> {
+        let source_kind = self.source_kind()?;
         let gossip = self.gossip()?;
         let node_name = required(self.node_name, "nodeName", "node-name")?;
         if node_name.is_empty() || node_name.contains(['/', ' ']) {
@@ -432,10 +480,35 @@ impl Settings {
                 })
             }
         };
-        let manifest_dir = required(self.manifest_dir, "manifestDir", "manifest-dir")?;
-        let status_dir = self
-            .status_dir
-            .unwrap_or_else(|| manifest_dir.join("status"));
+        let (source, default_status_dir) = match source_kind {
+            SourceKind::Manifests => {
+                let dir = required(self.manifest_dir, "manifestDir", "manifest-dir")?;
+                let status = dir.join("status");
+                (ClusterSource::Manifests { dir }, status)
+            }
+            #[cfg(not(feature = "kube"))]
+            SourceKind::Kubernetes => {
+                return Err(ConfigError::NotBuilt {
+                    key: "source",
+                    value: "kubernetes",
+                    feature: "kube",
+                })
+            }
+            #[cfg(feature = "kube")]
+            SourceKind::Kubernetes => {
+                if self.manifest_dir.is_some() {
+                    return Err(invalid(
+                        "manifestDir",
+                        "not used with source: kubernetes (remove it)".into(),
+                    ));
+                }
+                (
+                    ClusterSource::Kubernetes,
+                    PathBuf::from(DEFAULT_KUBE_STATUS_DIR),
+                )
+            }
+        };
+        let status_dir = self.status_dir.unwrap_or(default_status_dir);
         let listen = match self.listen.as_deref().unwrap_or(DEFAULT_LISTEN) {
             "off" | "" => None,
             text => Some(
@@ -475,7 +548,7 @@ impl Settings {
             next_hop,
             gateway_mac: self.gateway_mac.unwrap_or(DEFAULT_GATEWAY_MAC),
             except_cidrs: self.except_cidrs.unwrap_or_default(),
-            manifest_dir,
+            source,
             status_dir,
             listen,
             election: ElectionConfig {
@@ -544,6 +617,19 @@ fn invalid(key: &'static str, message: String) -> ConfigError {
     ConfigError::Invalid { key, message }
 }
 
+/// Where the agent takes cluster objects from (resolved [`SourceKind`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterSource {
+    /// The manifest directory.
+    Manifests {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// The Kubernetes API (only in builds with the `kube` feature).
+    #[cfg(feature = "kube")]
+    Kubernetes,
+}
+
 /// How the agent learns the next hop's MAC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NextHop {
@@ -592,8 +678,8 @@ pub struct AgentConfig {
     pub gateway_mac: MacAddr,
     /// Destinations that never use an Egress IP.
     pub except_cidrs: Vec<IpNetwork>,
-    /// The manifest directory.
-    pub manifest_dir: PathBuf,
+    /// Where cluster objects come from.
+    pub source: ClusterSource,
     /// The status directory.
     pub status_dir: PathBuf,
     /// Metrics/health listen address (`None`: off).
@@ -765,6 +851,49 @@ maxEgressIPsPerNode: 3
             .unwrap_err()
             .to_string();
         assert!(e.contains("gossipPort"), "{e}");
+    }
+
+    #[test]
+    fn kubernetes_source() {
+        let text = "nodeName: node1\nsource: kubernetes\nuplinkInterface: eth0\n\
+                    transportIP: 10.105.18.31/24\npodCIDR: 192.168.100.0/24\nnextHop: 10.105.18.35\n";
+        let resolved = Settings::from_yaml(text).unwrap().resolve();
+        #[cfg(feature = "kube")]
+        {
+            let c = resolved.unwrap();
+            assert_eq!(c.source, ClusterSource::Kubernetes);
+            assert_eq!(c.status_dir, PathBuf::from(DEFAULT_KUBE_STATUS_DIR));
+            let e = Settings::from_yaml(&format!("{text}manifestDir: /m\n"))
+                .unwrap()
+                .resolve()
+                .unwrap_err();
+            assert!(e.to_string().contains("manifestDir"), "{e}");
+        }
+        #[cfg(not(feature = "kube"))]
+        {
+            let e = resolved.unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    ConfigError::NotBuilt {
+                        key: "source",
+                        feature: "kube",
+                        ..
+                    }
+                ),
+                "{e:?}"
+            );
+            assert!(e.to_string().contains("--features kube"), "{e}");
+        }
+        let c = Settings::from_yaml(FULL).unwrap().resolve().unwrap();
+        assert_eq!(
+            c.source,
+            ClusterSource::Manifests {
+                dir: "/etc/ovs-egress/manifests".into()
+            }
+        );
+        let e = Settings::from_yaml("source: etcd\n").unwrap_err();
+        assert!(e.contains("source"), "{e}");
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //!
 //! - [`config`]: YAML file + flags.
 //! - [`source`]: the one input type every source speaks ([`source::Input`]).
-//! - [`manifest`]: the manifest directory source; [`ports`]: local pods from OVSDB.
+//! - [`manifest`]: the manifest directory source; [`ports`]: local pods from OVSDB;
+//!   [`cluster_source`]: the configured one of manifest directory and Kubernetes API ([`k8s`]).
 //! - [`cluster`]: the merged, sans-IO view (egress engine + local ports + liveness).
 //! - [`controller`]: the cluster view plus the node's pipeline; [`installer`]: bundles, dumps,
 //!   replays and GARPs on the two switch connections; [`run`]: the main loop.
@@ -25,6 +26,7 @@
 
 pub mod bridges;
 pub mod cluster;
+pub mod cluster_source;
 pub mod config;
 pub mod controller;
 pub mod failover;

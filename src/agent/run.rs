@@ -35,11 +35,11 @@ use crate::egress::reconcile::{from_changes, Stale};
 use crate::ovsdb::vswitch::{Vswitch, VswitchError};
 
 use super::bridges::{self, InfraPorts};
+use super::cluster_source::ClusterObjects;
 use super::config::{AgentConfig, NextHop};
 use super::controller::{Controller, Transitions};
 use super::failover::{observe_announcements, Failover, FailoverError};
 use super::installer::{InstallError, Installer};
-use super::manifest::{self, ManifestDir};
 use super::metrics::{Health, Metrics};
 use super::source::Input;
 use super::status::{self, StatusBook};
@@ -272,10 +272,11 @@ impl Runtime {
     }
 }
 
-/// The sources whose first full snapshot the agent waits for before it installs anything (a
-/// source added to the runtime, e.g. the Kubernetes API, adds its name here).
-pub fn required_sources() -> Vec<&'static str> {
-    vec![manifest::SOURCE, ports::SOURCE]
+/// The sources whose first full snapshot the agent waits for before it installs anything:
+/// the configured source of cluster objects (`objects`: manifest directory or Kubernetes API)
+/// and the local pod ports.
+pub fn required_sources(objects: &str) -> Vec<&str> {
+    vec![objects, ports::SOURCE]
 }
 
 /// Runs the agent until SIGTERM or SIGINT.
@@ -326,12 +327,7 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
 
     // Sources.
     let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
-    let dir = ManifestDir::new(&cfg.manifest_dir, std::slice::from_ref(&cfg.status_dir));
-    tokio::spawn(manifest::watch::run(
-        dir,
-        cfg.rescan_interval,
-        in_tx.clone(),
-    ));
+    let objects = ClusterObjects::spawn(&cfg, in_tx.clone()).await;
     let (repair_tx, mut repair_rx) = mpsc::unbounded_channel::<()>();
     tokio::spawn(ovs_watch::run(
         vs.clone(),
@@ -365,7 +361,7 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
     // Wait for every source's first snapshot. Not for gossip: it needs the flows that carry
     // this node's own traffic (a restarted ovs-vswitchd has none), so the first install uses
     // the Nodes' Ready conditions, and the handover announces nothing until gossip reports.
-    let sources = required_sources();
+    let sources = required_sources(objects.name());
     while !sources.iter().all(|s| ctl.view().is_synced(s)) {
         tokio::select! {
             i = in_rx.recv() => match i {
@@ -413,6 +409,7 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
         }
     }
     rt.converged = true;
+    objects.after_apply(ctl.view());
     rt.update_peers(&ctl);
     // The flows that carry ARP exist now: probe the next hop and the peers at once.
     let _ = rt.uplink.send(UplinkCommand::Kick);
@@ -424,6 +421,7 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
 
     let (mut int_state, mut phy_state) = rt.installer.states();
     let (ports_tx, mut ports_rx) = mpsc::unbounded_channel::<Result<InfraPorts, VswitchError>>();
+    let mut inputs_applied = false;
     loop {
         let stop_at = rt.failover.as_ref().and_then(Failover::stop_deadline);
         let wake = [ctl.next_deadline(), rt.retry_at, rt.status_at, stop_at]
@@ -440,6 +438,7 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
                 while let Ok(more) = in_rx.try_recv() {
                     ctl.apply(more);
                 }
+                inputs_applied = true;
             }
             Some(r) = uplink_rx.recv() => rt.handle_uplink(&mut ctl, &vs, r),
             Ok(()) = int_state.changed() => rt.connection_changed(),
@@ -472,6 +471,10 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
             }
         }
         rt.reconcile(&mut ctl, infra.phy_uplink).await;
+        // Status in the cluster (Kubernetes source) follows what is installed.
+        if std::mem::take(&mut inputs_applied) {
+            objects.after_apply(ctl.view());
+        }
         rt.update_peers(&ctl);
         rt.update_gauges(&ctl);
         if let Some(f) = rt.failover.as_mut() {

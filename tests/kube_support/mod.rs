@@ -25,6 +25,8 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod netns;
+pub mod status;
 pub mod store;
 
 use std::convert::Infallible;
@@ -84,8 +86,23 @@ impl FakeApiServer {
     /// Starts a server on 127.0.0.1 (random port) that sends a bookmark every
     /// `bookmark_every` on idle watches that asked for bookmarks.
     pub async fn start(bookmark_every: Duration) -> FakeApiServer {
+        Self::start_on(bookmark_every, Vec::new()).await
+    }
+
+    /// Like [`FakeApiServer::start`], also serving the same store on `extra` listeners (e.g.
+    /// bound on the loopback of another network namespace with [`netns::bind_loopback_in`],
+    /// for an agent process running there).
+    pub async fn start_on(
+        bookmark_every: Duration,
+        extra: Vec<std::net::TcpListener>,
+    ) -> FakeApiServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let mut listeners = vec![listener];
+        for l in extra {
+            l.set_nonblocking(true).unwrap();
+            listeners.push(TcpListener::from_std(l).unwrap());
+        }
         let shared = Arc::new(Shared {
             store: Mutex::new(Store {
                 rv: 100,
@@ -100,21 +117,12 @@ impl FakeApiServer {
         });
         let s = shared.clone();
         let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let s = s.clone();
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| {
-                        let s = s.clone();
-                        async move { Ok::<_, Infallible>(handle(s, req).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
+            futures::future::join_all(
+                listeners
+                    .into_iter()
+                    .map(|listener| accept_loop(listener, s.clone())),
+            )
+            .await;
         });
         FakeApiServer { addr, shared, task }
     }
@@ -760,6 +768,24 @@ async fn watch_task(
         }
     }
     *shared.open_watches.lock().unwrap() -= 1;
+}
+
+async fn accept_loop(listener: TcpListener, s: Arc<Shared>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            return;
+        };
+        let s = s.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req| {
+                let s = s.clone();
+                async move { Ok::<_, Infallible>(handle(s, req).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                .await;
+        });
+    }
 }
 
 /// Waits (polling every 20 ms, up to `secs`) until `f` holds; panics with `what` otherwise.

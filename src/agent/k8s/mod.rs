@@ -7,6 +7,7 @@
 //!   model's loader).
 //! - [`status`]: which status fields this node writes (pure), and [`writer`]: writing them with
 //!   the status subresource, retrying on `409 Conflict`, and Kubernetes Events.
+//! - [`node_settings`]: this node's transport IP and pod CIDR from its Node object.
 //! - [`liveness`]: node liveness as Kubernetes reports it (Node `Ready`, Leases), combined with
 //!   the membership layer.
 //!
@@ -17,6 +18,7 @@
 
 pub mod liveness;
 pub mod mirror;
+pub mod node_settings;
 pub mod resources;
 pub mod source;
 pub mod status;
