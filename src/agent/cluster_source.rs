@@ -44,7 +44,7 @@ impl ClusterObjects {
                     match client_from_env().await {
                         Ok(c) => break c,
                         Err(e) => {
-                            if failures % 20 == 0 {
+                            if failures.is_multiple_of(20) {
                                 tracing::error!("no Kubernetes client ({e}); retrying");
                             }
                             failures += 1;

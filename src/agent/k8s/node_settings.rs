@@ -186,7 +186,7 @@ pub async fn fill_from_node(
         match outcome {
             Ok(Some(n)) => break n,
             Ok(None) => {
-                if attempts % 20 == 0 {
+                if attempts.is_multiple_of(20) {
                     tracing::warn!(node = %name, "Node not found in the API yet; retrying");
                 }
             }
@@ -197,7 +197,7 @@ pub async fn fill_from_node(
                 })
             }
             Err(e) => {
-                if attempts % 20 == 0 {
+                if attempts.is_multiple_of(20) {
                     tracing::warn!(node = %name, "{e}; retrying");
                 }
             }
