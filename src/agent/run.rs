@@ -367,7 +367,7 @@ pub async fn run(cfg: AgentConfig) -> Result<(), AgentError> {
             i = in_rx.recv() => match i {
                 Some(i) => {
                     ctl.apply(i);
-                    let objects_known = required_sources().iter().all(|s| ctl.view().is_synced(s));
+                    let objects_known = sources.iter().all(|s| ctl.view().is_synced(s));
                     if let (Some(f), true) = (rt.failover.as_mut(), objects_known) {
                         f.sync_peers(&ctl);
                     }

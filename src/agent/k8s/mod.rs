@@ -70,7 +70,8 @@ impl Drop for KubeHandle {
 }
 
 impl KubeHandle {
-    /// Starts the source (sending to `inputs`) and, if `write_status`, the status writer.
+    /// Starts the source (sending to `inputs`, including [`Input::KubeDown`] whenever the set of
+    /// nodes Kubernetes declares failed changes) and, if `write_status`, the status writer.
     pub fn spawn(
         client: Client,
         cfg: SourceConfig,
@@ -80,12 +81,10 @@ impl KubeHandle {
         let node = cfg.node_name.clone();
         let (down_tx, kube_down) = watch::channel(BTreeSet::new());
         let (writes, writes_rx) = watch::channel(Vec::new());
-        let mut tasks = vec![tokio::spawn(source::run(
-            client.clone(),
-            cfg,
-            inputs,
-            down_tx,
-        ))];
+        let mut tasks = vec![
+            tokio::spawn(source::run(client.clone(), cfg, inputs.clone(), down_tx)),
+            tokio::spawn(forward_kube_down(kube_down.clone(), inputs)),
+        ];
         if write_status {
             let writer = StatusWriter::new(client, &node);
             tasks.push(tokio::spawn(writer.run(writes_rx, Duration::from_secs(5))));
@@ -118,5 +117,22 @@ impl KubeHandle {
     /// ([`liveness::combine`]).
     pub fn kube_down(&self) -> watch::Receiver<BTreeSet<String>> {
         self.kube_down.clone()
+    }
+}
+
+/// Sends every change of the nodes Kubernetes declares down to the controller as
+/// [`Input::KubeDown`] (the cluster view's veto on the alive set, `docs/failover.md`).
+async fn forward_kube_down(
+    mut down: watch::Receiver<BTreeSet<String>>,
+    inputs: mpsc::UnboundedSender<Input>,
+) {
+    loop {
+        let set = down.borrow_and_update().clone();
+        if inputs.send(Input::KubeDown(set)).is_err() {
+            return;
+        }
+        if down.changed().await.is_err() {
+            return;
+        }
     }
 }
