@@ -7,7 +7,6 @@
 //! 16-bit ports) agree with ovs-ofctl.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 /// An OpenFlow port number (OVS internal 16-bit form).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -123,7 +122,7 @@ impl PortNo {
         } else if let Some(name) = names.and_then(|m| m.name(self)) {
             put_name(name, out);
         } else {
-            let _ = write!(out, "{}", self.0);
+            super::value::put_dec(self.0 as u64, out);
         }
     }
 }

@@ -152,15 +152,74 @@ impl fmt::Debug for Value {
     }
 }
 
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends `v` in decimal (`%u`), without `core::fmt` (flow dumps print millions of numbers).
+pub fn put_dec(v: u64, out: &mut String) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    push_ascii(&buf[i..], out);
+}
+
+/// Appends ASCII bytes (digits) to `out`.
+fn push_ascii(bytes: &[u8], out: &mut String) {
+    out.reserve(bytes.len());
+    for &b in bytes {
+        out.push(b as char);
+    }
+}
+
+/// Appends `v` as minimal lowercase hex digits without a prefix (`%x`).
+pub fn put_hex_digits(v: u64, out: &mut String) {
+    let mut buf = [0u8; 16];
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = HEX_DIGITS[(v & 0xf) as usize];
+        v >>= 4;
+        if v == 0 {
+            break;
+        }
+    }
+    push_ascii(&buf[i..], out);
+}
+
+/// Appends `b` as two lowercase hex digits (`%02x`).
+pub fn put_hex_byte(b: u8, out: &mut String) {
+    out.push(HEX_DIGITS[(b >> 4) as usize] as char);
+    out.push(HEX_DIGITS[(b & 0xf) as usize] as char);
+}
+
+/// Appends an IPv4 address in dotted decimal.
+pub fn put_ipv4(addr: u32, out: &mut String) {
+    for (i, b) in addr.to_be_bytes().iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        put_dec(*b as u64, out);
+    }
+}
+
 /// Appends `bytes` as OVS's `ds_put_hex`: `0x` + minimal hex digits, or `0` when zero.
 pub fn put_hex(bytes: &[u8], out: &mut String) {
     let mut printed = false;
     for &b in bytes {
         if b != 0 || printed {
             if printed {
-                let _ = write!(out, "{b:02x}");
+                put_hex_byte(b, out);
             } else {
-                let _ = write!(out, "0x{b:x}");
+                out.push_str("0x");
+                put_hex_digits(b as u64, out);
             }
             printed = true;
         }
@@ -198,7 +257,7 @@ pub fn format(
             if info.format == Format::Hexadecimal {
                 put_hex(value.as_bytes(), out);
             } else {
-                let _ = write!(out, "{}", value.as_u64());
+                put_dec(value.as_u64(), out);
             }
             if let Some(m) = mask {
                 out.push('/');
@@ -234,14 +293,14 @@ pub fn format(
             }
         }
         Format::Ipv4 => {
-            let ip = Ipv4Addr::from(value.as_u64() as u32);
-            let _ = write!(out, "{ip}");
+            put_ipv4(value.as_u64() as u32, out);
             if let Some(m) = mask {
                 let m = m.as_u64() as u32;
+                out.push('/');
                 if m.leading_ones() + m.trailing_zeros() == 32 {
-                    let _ = write!(out, "/{}", m.leading_ones());
+                    put_dec(m.leading_ones() as u64, out);
                 } else {
-                    let _ = write!(out, "/{}", Ipv4Addr::from(m));
+                    put_ipv4(m, out);
                 }
             }
         }
@@ -304,7 +363,7 @@ pub fn put_mac(b: &[u8], out: &mut String) {
         if i > 0 {
             out.push(':');
         }
-        let _ = write!(out, "{x:02x}");
+        put_hex_byte(*x, out);
     }
 }
 
@@ -721,6 +780,21 @@ fn parse_c_u32(s: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_print_like_printf() {
+        for v in [0u64, 1, 9, 10, 99, 100, 65535, 4_294_967_295, u64::MAX] {
+            let (mut d, mut x) = (String::new(), String::new());
+            put_dec(v, &mut d);
+            put_hex_digits(v, &mut x);
+            assert_eq!(d, format!("{v}"));
+            assert_eq!(x, format!("{v:x}"));
+        }
+        let mut s = String::new();
+        put_ipv4(0x0a00_ff01, &mut s);
+        put_hex_byte(0x0a, &mut s);
+        assert_eq!(s, "10.0.255.10a");
+    }
 
     fn fmt(field: Field, s: &str) -> String {
         let (v, m) = parse(field, s, None).unwrap();

@@ -12,9 +12,10 @@
 use super::sort::{sort_flows, SortKey};
 use super::{Names, OfctlError};
 use crate::ofproto::codec::message::multipart::FlowStatsRequest;
+use crate::ofproto::codec::value::put_hex_digits;
 use crate::ofproto::codec::{FlowModCommand, Version};
 use crate::ofproto::conn::Switch;
-use crate::ofproto::text::flow::{format_flow_stats, parse_flow, FlowStatsFormat};
+use crate::ofproto::text::flow::{format_flow_stats_into, parse_flow, FlowStatsFormat};
 use crate::ofproto::text::{ParseError, TextContext};
 use std::io::Write;
 
@@ -105,13 +106,21 @@ pub async fn dump_flows(
                 text.clear();
                 text.push_str("OFPST_FLOW reply (");
                 text.push_str(version.short_name());
-                text.push_str(&format!(") (xid={:#x}):", part.xid));
+                // `%#x`: a zero xid prints as `0`.
+                text.push_str(") (xid=");
+                if part.xid == 0 {
+                    text.push('0');
+                } else {
+                    text.push_str("0x");
+                    put_hex_digits(part.xid as u64, &mut text);
+                }
+                text.push_str("):");
                 if part.more {
                     text.push_str(" flags=[more]");
                 }
                 for fs in &part.flows {
                     text.push('\n');
-                    text.push_str(&format_flow_stats(fs, &fmt, &ctx));
+                    format_flow_stats_into(fs, &fmt, &ctx, &mut text);
                 }
                 text.push('\n');
                 n += part.flows.len();
@@ -123,13 +132,16 @@ pub async fn dump_flows(
             if !opts.sort.is_empty() {
                 sort_flows(&mut flows, &opts.sort);
             }
-            let mut text = String::with_capacity(256);
+            let mut text = String::with_capacity(1 << 16);
             for fs in &flows {
-                text.clear();
-                text.push_str(&format_flow_stats(fs, &fmt, &ctx));
+                format_flow_stats_into(fs, &fmt, &ctx, &mut text);
                 text.push('\n');
-                out.write_all(text.as_bytes()).map_err(io)?;
+                if text.len() > 60_000 {
+                    out.write_all(text.as_bytes()).map_err(io)?;
+                    text.clear();
+                }
             }
+            out.write_all(text.as_bytes()).map_err(io)?;
             n = flows.len();
         }
     }

@@ -15,6 +15,7 @@ use super::match_::{format_match, parse_u16, split_actions, KeyValues, MatchPars
 use super::{ParseError, ParseErrorKind, TableNames, TextContext};
 use crate::ofproto::codec::instruction::Instruction;
 use crate::ofproto::codec::port::PortNo;
+use crate::ofproto::codec::value::{put_dec, put_hex_digits};
 use crate::ofproto::codec::{FlowMod, FlowModCommand, FlowModFlags, FlowStats, Version};
 use std::fmt::Write;
 
@@ -261,14 +262,30 @@ impl Default for FlowStatsFormat {
 /// `ofp_print_duration`: seconds, then `.mmm` if the fraction is whole milliseconds, else the
 /// nanoseconds with trailing zeros trimmed.
 pub fn format_duration(sec: u32, nsec: u32, out: &mut String) {
-    let _ = write!(out, "{sec}");
+    put_dec(sec as u64, out);
     if nsec > 0 {
         let msec = nsec / 1_000_000;
-        if msec * 1_000_000 == nsec {
-            let _ = write!(out, ".{msec:03}");
+        // The fraction's digits, most significant first: 3 for whole milliseconds, else 9
+        // with trailing zeros trimmed.
+        let (mut frac, mut digits) = if msec * 1_000_000 == nsec {
+            (msec, 3)
         } else {
-            let frac = format!("{nsec:09}");
-            let _ = write!(out, ".{}", frac.trim_end_matches('0'));
+            (nsec, 9)
+        };
+        if digits == 9 {
+            while frac % 10 == 0 {
+                frac /= 10;
+                digits -= 1;
+            }
+        }
+        out.push('.');
+        let mut buf = [b'0'; 9];
+        for i in (0..digits).rev() {
+            buf[i] = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        for &b in &buf[..digits] {
+            out.push(b as char);
         }
     }
 }
@@ -289,58 +306,82 @@ pub fn format_flow_flags(flags: FlowModFlags, out: &mut String) {
 }
 
 fn stat(name: &str, v: u64, out: &mut String) {
+    out.push_str(name);
     if v == u64::MAX {
-        let _ = write!(out, "{name}=?, ");
+        out.push_str("=?, ");
     } else {
-        let _ = write!(out, "{name}={v}, ");
+        out.push('=');
+        put_dec(v, out);
+        out.push_str(", ");
     }
+}
+
+/// `name=N, `.
+fn field(name: &str, v: u64, out: &mut String) {
+    out.push_str(name);
+    out.push('=');
+    put_dec(v, out);
+    out.push_str(", ");
 }
 
 /// One `ovs-ofctl dump-flows` line for `fs`, including the leading space
 /// (`ofputil_flow_stats_format`): ` cookie=0x0, duration=3.023s, table=0, n_packets=1,
 /// n_bytes=98, priority=100,ip actions=drop`.
 pub fn format_flow_stats(fs: &FlowStats, opts: &FlowStatsFormat, ctx: &TextContext<'_>) -> String {
-    let mut s = String::from(" ");
+    let mut s = String::with_capacity(160);
+    format_flow_stats_into(fs, opts, ctx, &mut s);
+    s
+}
+
+/// [`format_flow_stats`] appending to `s` (no allocation per line when dumping many flows).
+pub fn format_flow_stats_into(
+    fs: &FlowStats,
+    opts: &FlowStatsFormat,
+    ctx: &TextContext<'_>,
+    s: &mut String,
+) {
+    s.push(' ');
     let show = opts.show_stats;
     if show || fs.cookie != 0 {
-        let _ = write!(s, "cookie=0x{:x}, ", fs.cookie);
+        s.push_str("cookie=0x");
+        put_hex_digits(fs.cookie, s);
+        s.push_str(", ");
     }
     if show {
         s.push_str("duration=");
-        format_duration(fs.duration_sec, fs.duration_nsec, &mut s);
+        format_duration(fs.duration_sec, fs.duration_nsec, s);
         s.push_str("s, ");
     }
     let named = ctx.tables.and_then(|t| t.name(fs.table_id)).is_some();
     if show || fs.table_id != 0 || named {
         s.push_str("table=");
-        TableNames::format(ctx.tables, fs.table_id, &mut s);
+        TableNames::format(ctx.tables, fs.table_id, s);
         s.push_str(", ");
     }
     if show {
-        stat("n_packets", fs.packet_count, &mut s);
-        stat("n_bytes", fs.byte_count, &mut s);
+        stat("n_packets", fs.packet_count, s);
+        stat("n_bytes", fs.byte_count, s);
     }
     if fs.idle_timeout != 0 {
-        let _ = write!(s, "idle_timeout={}, ", fs.idle_timeout);
+        field("idle_timeout", fs.idle_timeout as u64, s);
     }
     if fs.hard_timeout != 0 {
-        let _ = write!(s, "hard_timeout={}, ", fs.hard_timeout);
+        field("hard_timeout", fs.hard_timeout as u64, s);
     }
-    format_flow_flags(fs.flags, &mut s);
+    format_flow_flags(fs.flags, s);
     if fs.importance != 0 {
-        let _ = write!(s, "importance={}, ", fs.importance);
+        field("importance", fs.importance as u64, s);
     }
     if let (true, Some(age)) = (show, fs.idle_age) {
-        let _ = write!(s, "idle_age={age}, ");
+        field("idle_age", age as u64, s);
     }
     let before = s.len();
-    format_match(&fs.match_, fs.priority, ctx.ports, &mut s);
+    format_match(&fs.match_, fs.priority, ctx.ports, s);
     if s.len() != before {
         s.push(' ');
     }
     s.push_str("actions=");
-    format_instructions(&fs.instructions, ctx, &mut s);
-    s
+    format_instructions(&fs.instructions, ctx, s);
 }
 
 /// The body `ovs-ofctl ofp-print` shows for a flow-mod (`ofputil_flow_mod_format`), starting

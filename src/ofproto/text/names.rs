@@ -36,7 +36,7 @@ impl TableNames {
     pub fn format(names: Option<&TableNames>, id: u8, out: &mut String) {
         match names.and_then(|n| n.name(id)) {
             Some(name) => put_name(name, out),
-            None => out.push_str(&id.to_string()),
+            None => crate::ofproto::codec::value::put_dec(id as u64, out),
         }
     }
 

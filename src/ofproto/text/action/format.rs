@@ -11,7 +11,7 @@ use crate::ofproto::codec::action::{
 };
 use crate::ofproto::codec::instruction::Instruction;
 use crate::ofproto::codec::port::PortNo;
-use crate::ofproto::codec::value::{self, put_hex};
+use crate::ofproto::codec::value::{self, put_dec, put_hex, put_hex_byte, put_hex_digits};
 use crate::ofproto::text::{TableNames, TextContext};
 use std::fmt::Write;
 
@@ -33,16 +33,34 @@ pub fn format_actions(actions: &[Action], ctx: &TextContext<'_>, out: &mut Strin
 /// write_metadata, goto_table), or `drop` when they do nothing.
 pub fn format_instructions(instructions: &[Instruction], ctx: &TextContext<'_>, out: &mut String) {
     let start = out.len();
-    let mut sorted: Vec<&Instruction> = instructions.iter().collect();
-    sorted.sort_by_key(|i| i.rank());
-    for ins in sorted {
+    // Decoded instructions are almost always in OVS's order already: no sorting copy then.
+    if instructions.windows(2).all(|w| w[0].rank() <= w[1].rank()) {
+        for ins in instructions {
+            format_instruction(ins, start, ctx, out);
+        }
+    } else {
+        let mut sorted: Vec<&Instruction> = instructions.iter().collect();
+        sorted.sort_by_key(|i| i.rank());
+        for ins in sorted {
+            format_instruction(ins, start, ctx, out);
+        }
+    }
+    if out.len() == start {
+        out.push_str("drop");
+    }
+}
+
+/// Appends one instruction of a list whose text starts at `start` (with a separating comma).
+fn format_instruction(ins: &Instruction, start: usize, ctx: &TextContext<'_>, out: &mut String) {
+    {
         let before = out.len();
         if before > start {
             out.push(',');
         }
         match ins {
             Instruction::Meter(id) => {
-                let _ = write!(out, "meter:{id}");
+                out.push_str("meter:");
+                put_dec(*id as u64, out);
             }
             Instruction::ApplyActions(actions) => {
                 for (i, a) in actions.iter().enumerate() {
@@ -86,9 +104,6 @@ pub fn format_instructions(instructions: &[Instruction], ctx: &TextContext<'_>, 
             out.truncate(before);
         }
     }
-    if out.len() == start {
-        out.push_str("drop");
-    }
 }
 
 /// C's `%#llx`: `0` for zero, else `0x` and lowercase hex digits.
@@ -96,13 +111,14 @@ pub(crate) fn put_hex_u64(v: u64, out: &mut String) {
     if v == 0 {
         out.push('0');
     } else {
-        let _ = write!(out, "{v:#x}");
+        out.push_str("0x");
+        put_hex_digits(v, out);
     }
 }
 
 fn put_plain_hex(bytes: &[u8], out: &mut String) {
     for b in bytes {
-        let _ = write!(out, "{b:02x}");
+        put_hex_byte(*b, out);
     }
 }
 
@@ -112,7 +128,7 @@ pub(crate) fn put_dotted_hex(bytes: &[u8], out: &mut String) {
         if i > 0 {
             out.push('.');
         }
-        let _ = write!(out, "{b:02x}");
+        put_hex_byte(*b, out);
     }
 }
 
@@ -123,14 +139,15 @@ pub fn format_subfield(sf: &Subfield, out: &mut String) {
     if sf.is_full() {
         out.push_str("[]");
     } else if sf.n_bits == 1 {
-        let _ = write!(out, "[{}]", sf.ofs);
+        out.push('[');
+        put_dec(sf.ofs as u64, out);
+        out.push(']');
     } else {
-        let _ = write!(
-            out,
-            "[{}..{}]",
-            sf.ofs,
-            sf.ofs as u32 + sf.n_bits as u32 - 1
-        );
+        out.push('[');
+        put_dec(sf.ofs as u64, out);
+        out.push_str("..");
+        put_dec(sf.ofs as u64 + sf.n_bits as u64 - 1, out);
+        out.push(']');
     }
 }
 
@@ -143,11 +160,13 @@ pub fn format_action(a: &Action, ctx: &TextContext<'_>, out: &mut String) {
             }
             port.format(ctx.ports, out);
             if *port == PortNo::CONTROLLER {
-                let _ = write!(out, ":{max_len}");
+                out.push(':');
+                put_dec(*max_len as u64, out);
             }
         }
         Action::Group(g) => {
-            let _ = write!(out, "group:{g}");
+            out.push_str("group:");
+            put_dec(*g as u64, out);
         }
         Action::SetQueue(q) => {
             let _ = write!(out, "set_queue:{q}");

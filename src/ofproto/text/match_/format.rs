@@ -4,22 +4,133 @@
 //! `0x%x/0x%x`; ...).
 
 use crate::ofproto::codec::field::Field;
-use crate::ofproto::codec::match_::Match;
+use crate::ofproto::codec::match_::{Match, MatchEntry};
 use crate::ofproto::codec::port::{PortNames, PortNo};
-use crate::ofproto::codec::value::{self, ct_state_name, put_hex, tcp_flag_name, Value};
+use crate::ofproto::codec::value::{
+    self, ct_state_name, put_dec, put_hex, put_hex_digits, tcp_flag_name, Value,
+};
 use std::fmt::Write;
 
 /// `OFP_DEFAULT_PRIORITY`: not printed.
 pub const DEFAULT_PRIORITY: u16 = 0x8000;
 
+/// Which fields a match constrains, as a bitmap: printing asks about every field OVS knows, and
+/// a typical match has two or three, so most questions are answered without a search.
+struct Present([u64; 4]);
+
+impl Present {
+    fn of(m: &Match) -> Present {
+        let mut words = [0u64; 4];
+        for e in m.entries() {
+            let i = e.field as usize;
+            match words.get_mut(i / 64) {
+                Some(w) => *w |= 1 << (i % 64),
+                // A field beyond the bitmap: every field then counts as possibly present.
+                None => return Present([u64::MAX; 4]),
+            }
+        }
+        Present(words)
+    }
+
+    fn may_have(&self, f: Field) -> bool {
+        let i = f as usize;
+        self.0.get(i / 64).is_none_or(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// Whether any field of `group` may be present (a whole block of the printer is skipped
+    /// otherwise).
+    fn any(&self, group: &Present) -> bool {
+        self.0.iter().zip(group.0.iter()).any(|(a, b)| a & b != 0)
+    }
+
+    /// The set of `fields`, for constants. Fields beyond the bitmap make the set "everything".
+    const fn group(fields: &[Field]) -> Present {
+        let mut words = [0u64; 4];
+        let mut i = 0;
+        while i < fields.len() {
+            let n = fields[i] as usize;
+            if n >= 256 {
+                return Present([u64::MAX; 4]);
+            }
+            words[n / 64] |= 1 << (n % 64);
+            i += 1;
+        }
+        Present(words)
+    }
+}
+
+/// The fields printed before the protocol shorthand (marks, conntrack).
+const HEAD_FIELDS: Present = Present::group(&[
+    Field::PktMark,
+    Field::RecircId,
+    Field::DpHash,
+    Field::ConjId,
+    Field::SkbPriority,
+    Field::ActsetOutput,
+    Field::CtState,
+    Field::CtZone,
+    Field::CtMark,
+    Field::CtLabel,
+    Field::CtNwSrc,
+    Field::CtIpv6Src,
+    Field::CtNwDst,
+    Field::CtIpv6Dst,
+    Field::CtNwProto,
+    Field::CtTpSrc,
+    Field::CtTpDst,
+]);
+
+/// The tunnel metadata fields (`format_flow_tunnel`).
+const TUNNEL_FIELDS: Present = Present::group(&[
+    Field::TunId,
+    Field::TunSrc,
+    Field::TunDst,
+    Field::TunIpv6Src,
+    Field::TunIpv6Dst,
+    Field::TunGbpId,
+    Field::TunGbpFlags,
+    Field::TunTos,
+    Field::TunTtl,
+    Field::TunErspanVer,
+    Field::TunErspanIdx,
+    Field::TunErspanDir,
+    Field::TunErspanHwid,
+    Field::TunGtpuFlags,
+    Field::TunGtpuMsgtype,
+    Field::TunFlags,
+]);
+
+const REG_FIELDS: Present = Present::group(&REGS);
+
 struct Out<'a> {
     s: &'a mut String,
     m: &'a Match,
+    present: Present,
 }
 
-impl Out<'_> {
+impl<'a> Out<'a> {
+    /// The constraint on `f` (borrowing the match, not the printer).
+    fn get(&self, f: Field) -> Option<&'a MatchEntry> {
+        let m: &'a Match = self.m;
+        if self.present.may_have(f) {
+            m.get(f)
+        } else {
+            None
+        }
+    }
+
     fn bits(&self, f: Field) -> (u128, u128) {
-        self.m.bits(f)
+        if self.present.may_have(f) {
+            self.m.bits(f)
+        } else {
+            (0, 0)
+        }
+    }
+
+    /// `name=`.
+    fn key(&mut self, name: &str) {
+        self.s.push_str(name);
+        self.s.push('=');
     }
 
     /// `format_uint32_masked` / `format_be64_masked`: `name=%#x[/%#x],`.
@@ -28,9 +139,11 @@ impl Out<'_> {
         if m == 0 {
             return;
         }
-        let _ = write!(self.s, "{name}={}", c_hex(v));
+        self.key(name);
+        put_c_hex(v, self.s);
         if m != full(f) {
-            let _ = write!(self.s, "/{}", c_hex(m));
+            self.s.push('/');
+            put_c_hex(m, self.s);
         }
         self.s.push(',');
     }
@@ -40,11 +153,16 @@ impl Out<'_> {
         if m == 0 {
             return;
         }
+        self.key(name);
         if m == full_mask {
-            let _ = write!(self.s, "{name}={v},");
+            put_dec(v as u64, self.s);
         } else {
-            let _ = write!(self.s, "{name}=0x{v:x}/0x{m:x},");
+            self.s.push_str("0x");
+            put_hex_digits(v as u64, self.s);
+            self.s.push_str("/0x");
+            put_hex_digits(m as u64, self.s);
         }
+        self.s.push(',');
     }
 
     /// `format_be32_masked`: `name=%u` or `name=0x%08x/0x%08x`.
@@ -63,8 +181,11 @@ impl Out<'_> {
     /// Addresses (`format_ip_netmask`, `format_ipv6_netmask`, `format_eth_masked`) via
     /// `mf_format`, which prints them the same way.
     fn addr(&mut self, name: &str, f: Field) {
+        if !self.present.may_have(f) {
+            return;
+        }
         let Some(e) = self.m.get(f) else { return };
-        let _ = write!(self.s, "{name}=");
+        self.key(name);
         value::format(f, &e.value, e.mask.as_ref(), None, self.s);
         self.s.push(',');
     }
@@ -73,7 +194,9 @@ impl Out<'_> {
     fn decimal(&mut self, name: &str, f: Field) {
         let (v, m) = self.bits(f);
         if m != 0 {
-            let _ = write!(self.s, "{name}={v},");
+            self.key(name);
+            put_dec(v as u64, self.s);
+            self.s.push(',');
         }
     }
 }
@@ -83,34 +206,61 @@ fn full(f: Field) -> u128 {
 }
 
 /// C's `%#x`: `0` for zero, else `0x` and lowercase hex digits.
-fn c_hex(v: u128) -> String {
+fn put_c_hex(v: u128, s: &mut String) {
     if v == 0 {
-        "0".to_owned()
+        s.push('0');
+    } else if let Ok(v) = u64::try_from(v) {
+        s.push_str("0x");
+        put_hex_digits(v, s);
     } else {
-        format!("0x{v:x}")
+        let _ = write!(s, "0x{v:x}");
     }
+}
+
+/// C's `%#x` as a string (for the rarely printed tunnel fields).
+fn c_hex(v: u128) -> String {
+    let mut s = String::new();
+    put_c_hex(v, &mut s);
+    s
 }
 
 /// Appends `m` (with `priority`) as `match_format` does; nothing for a catch-all match at the
 /// default priority. Port numbers are printed as names when `ports` knows them.
 pub fn format_match(m: &Match, priority: u16, ports: Option<&PortNames>, s: &mut String) {
     let start = s.len();
-    let mut o = Out { s, m };
+    let mut o = Out {
+        s,
+        m,
+        present: Present::of(m),
+    };
     if priority != DEFAULT_PRIORITY {
-        let _ = write!(o.s, "priority={priority},");
+        o.s.push_str("priority=");
+        put_dec(priority as u64, o.s);
+        o.s.push(',');
     }
+    if o.present.any(&HEAD_FIELDS) {
+        format_head(&mut o, ports);
+    }
+    format_body(&mut o, ports);
+    if s.len() > start && s.ends_with(',') {
+        s.pop();
+    }
+}
+
+/// Marks, `conj_id`, `actset_output` and the conntrack fields.
+fn format_head(o: &mut Out<'_>, ports: Option<&PortNames>) {
     o.hex_masked("pkt_mark", Field::PktMark);
     o.hex_masked("recirc_id", Field::RecircId);
     o.hex_masked("dp_hash", Field::DpHash);
     o.decimal("conj_id", Field::ConjId);
     o.hex_masked("skb_priority", Field::SkbPriority);
-    if let Some(e) = m.get(Field::ActsetOutput) {
+    if let Some(e) = o.get(Field::ActsetOutput) {
         o.s.push_str("actset_output=");
         let port = PortNo::from_ofp11(e.value.as_u64() as u32).unwrap_or(PortNo::ANY);
         port.format(ports, o.s);
         o.s.push(',');
     }
-    if let Some(e) = m.get(Field::CtState) {
+    if let Some(e) = o.get(Field::CtState) {
         o.s.push_str("ct_state=");
         let (v, mask) = (e.value.as_u64() as u32, e.mask_bits() as u32 & 0xff);
         value::format_flags_masked(v, mask, 0xff, ct_state_name, o.s);
@@ -119,7 +269,7 @@ pub fn format_match(m: &Match, priority: u16, ports: Option<&PortNames>, s: &mut
     let (zone, zone_mask) = o.bits(Field::CtZone);
     o.be16_masked("ct_zone", zone, zone_mask, 0xffff);
     o.hex_masked("ct_mark", Field::CtMark);
-    if let Some(e) = m.get(Field::CtLabel) {
+    if let Some(e) = o.get(Field::CtLabel) {
         o.s.push_str("ct_label=");
         put_hex(e.value.as_bytes(), o.s);
         if let Some(mask) = &e.mask {
@@ -139,11 +289,14 @@ pub fn format_match(m: &Match, priority: u16, ports: Option<&PortNames>, s: &mut
         let (v, mask) = o.bits(Field::CtTpDst);
         o.be16_masked("ct_tp_dst", v, mask, 0xffff);
     }
+}
 
+/// Everything after the conntrack fields.
+fn format_body(o: &mut Out<'_>, ports: Option<&PortNames>) {
     let mut dl_type = o.bits(Field::EthType).0;
     let (pt, pt_mask) = o.bits(Field::PacketType);
     if pt_mask != 0 && !(pt == 0 && pt_mask == 0xffff_ffff) {
-        if let Some(e) = m.get(Field::PacketType) {
+        if let Some(e) = o.get(Field::PacketType) {
             value::format(Field::PacketType, &e.value, e.mask.as_ref(), None, o.s);
             o.s.push(',');
         }
@@ -152,37 +305,37 @@ pub fn format_match(m: &Match, priority: u16, ports: Option<&PortNames>, s: &mut
         }
     }
     let dl_type_masked = o.bits(Field::EthType).1 != 0;
-    let (proto, proto_mask) = proto_bits(m);
+    let (proto, proto_mask) = proto_bits(o);
     let (skip_type, skip_proto) = shorthand(o.s, dl_type_masked, dl_type, proto, proto_mask);
 
-    for (i, reg) in REG_NAMES.iter().enumerate() {
-        o.hex_masked(reg, REGS[i]);
+    if o.present.any(&REG_FIELDS) {
+        for (i, reg) in REG_NAMES.iter().enumerate() {
+            o.hex_masked(reg, REGS[i]);
+        }
     }
-    format_tunnel(&mut o);
+    if o.present.any(&TUNNEL_FIELDS) {
+        format_tunnel(o);
+    }
     o.hex_masked("metadata", Field::Metadata);
-    if let Some(e) = m.get(Field::InPort) {
+    if let Some(e) = o.get(Field::InPort) {
         o.s.push_str("in_port=");
         PortNo(e.value.as_u64() as u16).format(ports, o.s);
         o.s.push(',');
     }
-    format_vlan(&mut o);
+    format_vlan(o);
     o.addr("dl_src", Field::EthSrc);
     o.addr("dl_dst", Field::EthDst);
     if !skip_type && dl_type_masked {
         let _ = write!(o.s, "dl_type=0x{dl_type:04x},");
     }
-    format_l3(&mut o, dl_type, proto, proto_mask, skip_proto);
-    format_l4(&mut o, dl_type, proto);
-
-    if s.len() > start && s.ends_with(',') {
-        s.pop();
-    }
+    format_l3(o, dl_type, proto, proto_mask, skip_proto);
+    format_l4(o, dl_type, proto);
 }
 
 /// `flow->nw_proto` and its mask (shared by `ip_proto` and `arp_op`).
-fn proto_bits(m: &Match) -> (u128, u128) {
-    let (a, am) = m.bits(Field::IpProto);
-    let (b, bm) = m.bits(Field::ArpOp);
+fn proto_bits(o: &Out<'_>) -> (u128, u128) {
+    let (a, am) = o.bits(Field::IpProto);
+    let (b, bm) = o.bits(Field::ArpOp);
     (a | b, if am != 0 { am } else { bm })
 }
 
