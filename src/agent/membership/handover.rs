@@ -7,8 +7,10 @@
 //!    bundle, and claims the IP (gossip) once the bundle is committed;
 //! 2. every other node keeps sending the IP's traffic to the node that served it so far (OLD)
 //!    until NEW claims it; OLD keeps serving it until then, too;
-//! 3. on NEW's claim, OLD switches its pods to the tunnel to NEW and drops its ARP responder
-//!    (keeping the un-NAT of in-flight connections: draining), and withdraws its claim;
+//! 3. on NEW's claim, the others switch to NEW at once; OLD waits one *settle* period more
+//!    (the others learn the claim by the same gossip a little later and still send to OLD),
+//!    then switches its pods to the tunnel to NEW and drops its ARP responder (keeping the
+//!    un-NAT of in-flight connections: draining), and withdraws its claim;
 //! 4. NEW announces the IP (gratuitous ARP) once no other live node claims it — after OLD
 //!    stopped SNATing, so replies to OLD's last packets still reach OLD.
 //!
@@ -16,6 +18,8 @@
 //! on the election alone. When OLD is not alive (a failure), nobody waits: NEW announces right
 //! after its install and the others send to NEW at once.
 //!
+//! A node whose gossip just reported for the first time, or again after an isolation, announces
+//! nothing for three settle periods: the holders' claims reach it only as they re-publish them.
 //! A node re-announces every IP it serves when a node (re)joins, and after it stops being
 //! isolated: after a partition heals, ARP caches that followed another node during it come
 //! back, and a second holder found through the claims makes the elected one wait for its
