@@ -95,12 +95,29 @@ fn main() -> ExitCode {
 
 /// `source: kubernetes`: `transportIP` / `podCIDR` not configured come from this node's Node
 /// object (in-cluster service account, else `KUBECONFIG`), then the settings are resolved.
+/// Other configuration errors are reported before the API is asked anything, and a client
+/// that cannot be built from the environment ends the agent here.
 #[cfg(feature = "kube")]
 async fn resolve_from_cluster(mut settings: Settings) -> Result<AgentConfig, String> {
+    use ovs_egress::agent::config::ConfigError;
     use ovs_egress::agent::k8s::{client_from_env, node_settings};
+    let first = settings.clone().resolve();
+    let needs_node = matches!(
+        &first,
+        Err(ConfigError::Missing {
+            key: "transportIP" | "podCIDR",
+            ..
+        })
+    );
+    if !needs_node {
+        first.as_ref().map_err(|e| e.to_string())?;
+    }
     let client = client_from_env()
         .await
         .map_err(|e| format!("no Kubernetes client (in-cluster or KUBECONFIG): {e}"))?;
+    if !needs_node {
+        return first.map_err(|e| e.to_string());
+    }
     node_settings::fill_from_node(&client, &mut settings, std::time::Duration::from_secs(1))
         .await
         .map_err(|e| e.to_string())?;

@@ -294,10 +294,30 @@ fn deploy_manifests_match_the_code() {
         assert!(v["subresources"]["status"].is_object());
     }
 
-    // The ConfigMap holds a configuration file the agent parses.
+    // The ConfigMap holds a configuration file for the Kubernetes source that resolves once
+    // the DaemonSet gives the node name and the Node its transport IP and pod CIDR.
     let cm = &deploy_docs("configmap.yaml")[0];
     let file = cm["data"]["ovs-egress.yaml"].as_str().unwrap();
-    Settings::from_yaml(file).unwrap();
+    let mut settings = Settings::from_yaml(file).unwrap();
+    assert_eq!(
+        settings.source_kind().unwrap(),
+        ovs_egress::agent::config::SourceKind::Kubernetes
+    );
+    settings.node_name = Some("node1".into());
+    let node = ovs_egress::egress::model::load_yaml(
+        "apiVersion: v1\nkind: Node\nmetadata: {name: node1}\nspec: {podCIDR: 10.244.1.0/24}\n\
+         status: {addresses: [{type: InternalIP, address: 192.168.77.11}]}\n",
+    )
+    .objects
+    .pop();
+    let Some(ovs_egress::egress::model::Object::Node(node)) = node else {
+        panic!("{node:?}")
+    };
+    ovs_egress::agent::k8s::node_settings::apply_node(&node, &mut settings, Some(24)).unwrap();
+    let cfg = settings.resolve().unwrap();
+    assert_eq!(cfg.transport_ip.to_string(), "192.168.77.11/24");
+    assert_eq!(cfg.pod_cidr.to_string(), "10.244.1.0/24");
+    assert_eq!(cfg.ovsdb, "unix:/var/run/openvswitch/db.sock");
 
     // The DaemonSet: service account of rbac.yaml, host network, privileged, NODE_NAME.
     let sa = deploy_docs("rbac.yaml")
