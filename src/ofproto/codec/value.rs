@@ -44,22 +44,27 @@ impl Value {
 
     /// `len` bytes with the low `n_bits` bits set.
     pub fn ones(len: usize, n_bits: u32) -> Value {
-        let mut v = Value::zero(len);
-        let len = v.len as usize;
-        for bit in 0..n_bits.min(len as u32 * 8) {
-            let byte = len - 1 - (bit / 8) as usize;
-            v.bytes[byte] |= 1 << (bit % 8);
-        }
-        v
+        let n = if n_bits >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << n_bits) - 1
+        };
+        Value::from_u128(len, n)
     }
 
     /// The low bytes of `n` in a value of `len` bytes (higher bytes of `n` are dropped).
     pub fn from_u128(len: usize, n: u128) -> Value {
-        let mut v = Value::zero(len);
-        let len = v.len as usize;
-        let be = n.to_be_bytes();
-        v.bytes[..len].copy_from_slice(&be[16 - len..]);
-        v
+        // Left-aligned big-endian: shifting the low `len` bytes to the top drops the higher
+        // ones and leaves the unused tail zero (no variable-length copy).
+        let len = len.min(Self::MAX_LEN);
+        let bytes = match len {
+            0 => [0; 16],
+            _ => (n << (8 * (16 - len) as u32)).to_be_bytes(),
+        };
+        Value {
+            len: len as u8,
+            bytes,
+        }
     }
 
     /// Like [`Value::from_u128`].
@@ -801,6 +806,38 @@ mod tests {
         let mut out = String::new();
         format(field, &v, Some(&m), None, &mut out);
         out
+    }
+
+    /// `from_u128` and `ones` keep the low bytes, left-aligned, with a zero tail (the derived
+    /// equality and hashing compare all 16 bytes), for every width.
+    #[test]
+    fn integers_become_left_aligned_bytes() {
+        for len in 0..=16usize {
+            for n in [
+                0u128,
+                1,
+                0x1234_5678,
+                u128::MAX,
+                0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10,
+            ] {
+                let v = Value::from_u128(len, n);
+                let be = n.to_be_bytes();
+                assert_eq!(v.as_bytes(), &be[16 - len..], "{len} {n:#x}");
+                assert_eq!(Value::from_slice(&be[16 - len..]), Some(v));
+                let low = if len == 16 {
+                    n
+                } else {
+                    n & ((1u128 << (8 * len)) - 1)
+                };
+                assert_eq!(v.as_u128(), low);
+            }
+            for bits in [0u32, 1, 7, 8, 9, 31, 64, 127, 128, 200] {
+                let v = Value::ones(len, bits);
+                let want = (0..bits.min(8 * len as u32)).fold(0u128, |a, b| a | 1 << b);
+                assert_eq!(v.as_u128(), want, "{len} {bits}");
+                assert_eq!(v.len(), len);
+            }
+        }
     }
 
     #[test]
