@@ -25,6 +25,8 @@ use kube_support::store::RequestRecord;
 use kube_support::{wait_for, FakeApiServer};
 
 const SEED: &str = include_str!("kube_support/seed.yaml");
+/// Watches one agent keeps open: the five mirrored kinds and the kubelets' Leases.
+const WATCHES: usize = 6;
 const NODES: [&str; 3] = ["node-a", "node-b", "node-c"];
 use kube_support::status::EGRESS_API;
 
@@ -207,7 +209,7 @@ async fn a_watch_cut_mid_stream_resumes_from_its_version_without_missing_updates
     server.apply_yaml(SEED);
     let agent = TestAgent::start(&server, "node-b", 1, false);
     wait_for(60, "synced", || synced(&agent)).await;
-    wait_for(60, "5 watches open", || server.open_watches() == 5).await;
+    wait_for(60, "every watch open", || server.open_watches() == WATCHES).await;
     let lists = server
         .requests()
         .iter()
@@ -271,8 +273,8 @@ async fn a_watch_cut_mid_stream_resumes_from_its_version_without_missing_updates
             .iter()
             .filter(|r| r.verb == "watch")
             .count()
-            >= watches + 5
-            && server.open_watches() == 5
+            >= watches + WATCHES
+            && server.open_watches() == WATCHES
     })
     .await;
     assert_eq!(
@@ -298,7 +300,7 @@ async fn gone_410_relists_and_applies_deletions_missed_meanwhile() {
     server.apply_yaml(SEED);
     let agent = TestAgent::start(&server, "node-b", 1, false);
     wait_for(60, "synced", || synced(&agent)).await;
-    wait_for(60, "5 watches open", || server.open_watches() == 5).await;
+    wait_for(60, "every watch open", || server.open_watches() == WATCHES).await;
     let pod_lists = count(&server, "list", "pods");
 
     server.freeze_watches();
@@ -664,4 +666,53 @@ async fn demo_manifests_through_the_api_install_the_same_flows_as_the_manifest_d
             "{e}"
         );
     }
+}
+
+fn lease(node: &str, renew: &str) -> Value {
+    json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": node, "namespace": "kube-node-lease"},
+        "spec": {"holderIdentity": node, "leaseDurationSeconds": 40, "renewTime": renew}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_node_lease_takes_the_node_out_of_the_alive_set_until_renewed() {
+    let server = FakeApiServer::start(Duration::from_secs(1)).await;
+    server.apply_yaml(SEED);
+    let fresh = ovs_egress::agent::status::now().to_string();
+    for n in NODES {
+        server.apply(lease(n, &fresh));
+    }
+    let agents = start_cluster(&server, false).await;
+    let alive = |a: &TestAgent| a.ctl().view().alive().clone();
+    let all: BTreeSet<String> = NODES.iter().map(|n| n.to_string()).collect();
+    wait_for(60, "every node alive", || alive(&agents[0]) == all).await;
+
+    // node-b's kubelet stopped renewing long ago (Ready says nothing): Kubernetes declares it
+    // down, the source sends KubeDown, and the other agents take it out of the election.
+    server.apply(lease("node-b", "2020-01-01T00:00:00.000000Z"));
+    let without_b: BTreeSet<String> = ["node-a", "node-c"].iter().map(|n| n.to_string()).collect();
+    wait_for(60, "node-b vetoed by its expired Lease", || {
+        alive(&agents[0]) == without_b && alive(&agents[2]) == without_b
+    })
+    .await;
+    assert!(agents[0]
+        .inputs()
+        .iter()
+        .any(|i| matches!(i, Input::KubeDown(d) if d.contains("node-b"))));
+    // node-b itself stays alive in its own view (it runs).
+    assert!(alive(&agents[1]).contains("node-b"));
+
+    // The kubelet renews: node-b is alive again everywhere.
+    server.apply(lease(
+        "node-b",
+        &ovs_egress::agent::status::now().to_string(),
+    ));
+    wait_for(60, "node-b alive again", || {
+        agents.iter().all(|a| alive(a) == all)
+    })
+    .await;
+    assert!(server
+        .requests()
+        .iter()
+        .any(|r| r.resource == "leases" && r.namespace == "kube-node-lease" && r.verb == "watch"));
 }

@@ -12,6 +12,10 @@
 //! Nodes (labels for pool `nodeSelector`s, transport IPs for tunnels, readiness) are needed
 //! cluster-wide.
 //!
+//! A sixth watcher reads the kubelets' Leases in `kube-node-lease`; they feed only node
+//! liveness ([`KubeLiveness`], sent as [`Input::KubeDown`] by the handle), never the mirrors,
+//! so they neither produce object inputs nor delay [`Input::SourceSynced`].
+//!
 //! Resilience is kube-runtime's watcher: list, then watch from the list's `resourceVersion`,
 //! resume from the last seen version (bookmarks keep it fresh) when a watch ends or breaks, and
 //! relist on `410 Gone`; errors are retried with backoff. [`KindMirror`] turns every relist into
@@ -21,7 +25,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use ::kube::api::{Api, DynamicObject};
+use ::kube::api::{Api, ApiResource, DynamicObject};
 use ::kube::runtime::watcher::{self, Event};
 use ::kube::runtime::WatchStreamExt;
 use ::kube::Client;
@@ -45,9 +49,12 @@ pub struct SourceConfig {
     pub node_name: String,
     /// Server-side timeout of each watch call in seconds (kube's default 290 when `None`).
     pub watch_timeout: Option<u32>,
-    /// How long a Node may be not `Ready` before Kubernetes' opinion counts as "down"
-    /// ([`super::liveness`]).
+    /// How long a Node may be not `Ready`, or its Lease expired, before Kubernetes' opinion
+    /// counts as "down" ([`super::liveness`]).
     pub not_ready_grace: Duration,
+    /// Whether to watch the kubelets' Leases in `kube-node-lease` as a second liveness signal
+    /// next to Node `Ready` (default on; needs `list, watch` on leases there, deploy/rbac.yaml).
+    pub watch_leases: bool,
 }
 
 impl SourceConfig {
@@ -58,6 +65,7 @@ impl SourceConfig {
             node_name: node.to_string(),
             watch_timeout: None,
             not_ready_grace: Duration::from_secs(40),
+            watch_leases: true,
         }
     }
 }
@@ -67,23 +75,67 @@ pub fn pod_field_selector(node: &str) -> String {
     format!("spec.nodeName={node}")
 }
 
-fn watcher_for(
-    client: &Client,
+/// What a watcher event is about: one of the mirrored kinds, or a kubelet Lease (liveness only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Watched {
+    Object(Kind),
+    Lease,
+}
+
+impl Watched {
+    fn name(self) -> &'static str {
+        match self {
+            Watched::Object(k) => k.as_str(),
+            Watched::Lease => "Lease",
+        }
+    }
+}
+
+/// The namespace of the kubelets' node Leases.
+pub const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
+
+/// The API resource of the kubelets' node Leases (`coordination.k8s.io/v1`).
+pub fn lease_resource() -> ApiResource {
+    ApiResource {
+        group: "coordination.k8s.io".into(),
+        version: "v1".into(),
+        api_version: "coordination.k8s.io/v1".into(),
+        kind: "Lease".into(),
+        plural: "leases".into(),
+    }
+}
+
+type WatchStream = BoxStream<'static, (Watched, watcher::Result<Event<DynamicObject>>)>;
+
+fn watch_with(
+    api: Api<DynamicObject>,
     cfg: &SourceConfig,
-    kind: Kind,
-) -> BoxStream<'static, (Kind, watcher::Result<Event<DynamicObject>>)> {
+    what: Watched,
+    wc: watcher::Config,
+) -> WatchStream {
+    let wc = match cfg.watch_timeout {
+        Some(t) => wc.timeout(t),
+        None => wc,
+    };
+    watcher::watcher(api, wc)
+        .default_backoff()
+        .map(move |e| (what, e))
+        .boxed()
+}
+
+fn watcher_for(client: &Client, cfg: &SourceConfig, kind: Kind) -> WatchStream {
     let api: Api<DynamicObject> = Api::all_with(client.clone(), &api_resource(kind));
     let mut wc = watcher::Config::default();
     if kind == Kind::Pod {
         wc = wc.fields(&pod_field_selector(&cfg.node_name));
     }
-    if let Some(t) = cfg.watch_timeout {
-        wc = wc.timeout(t);
-    }
-    watcher::watcher(api, wc)
-        .default_backoff()
-        .map(move |e| (kind, e))
-        .boxed()
+    watch_with(api, cfg, Watched::Object(kind), wc)
+}
+
+fn lease_watcher(client: &Client, cfg: &SourceConfig) -> WatchStream {
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), NODE_LEASE_NAMESPACE, &lease_resource());
+    watch_with(api, cfg, Watched::Lease, watcher::Config::default())
 }
 
 /// The per-kind mirrors and the sync bookkeeping, fed one watcher event at a time.
@@ -123,6 +175,21 @@ impl SourceState {
     /// Whether every kind has been listed once.
     pub fn is_synced(&self) -> bool {
         self.mirrors.iter().all(KindMirror::is_synced)
+    }
+
+    /// Applies one watcher event of the kubelets' Leases (liveness only; nothing for the
+    /// controller except through [`SourceState::kube_down`]).
+    pub fn on_lease_event(&mut self, event: Event<DynamicObject>) {
+        match event {
+            Event::Apply(o) | Event::InitApply(o) => {
+                self.liveness
+                    .observe_lease(&serde_json::to_value(&o).unwrap_or_default());
+            }
+            Event::Delete(o) => self
+                .liveness
+                .forget_lease(o.metadata.name.as_deref().unwrap_or("")),
+            Event::Init | Event::InitDone => {}
+        }
     }
 
     /// Applies one watcher event of `kind` and returns the inputs to send, in order.
@@ -192,10 +259,13 @@ pub async fn run(
     tx: mpsc::UnboundedSender<Input>,
     kube_down: watch::Sender<BTreeSet<String>>,
 ) {
-    let streams: Vec<_> = WATCHED
+    let mut streams: Vec<_> = WATCHED
         .iter()
         .map(|k| watcher_for(&client, &cfg, *k))
         .collect();
+    if cfg.watch_leases {
+        streams.push(lease_watcher(&client, &cfg));
+    }
     let mut events = stream::select_all(streams);
     let grace = i64::try_from(cfg.not_ready_grace.as_secs()).unwrap_or(i64::MAX);
     let mut state = SourceState::new(grace);
@@ -216,13 +286,20 @@ pub async fn run(
             next = events.next() => next,
             _ = tokio::time::sleep(Duration::from_secs(wake)) => continue,
         };
-        let Some((kind, event)) = next else {
+        let Some((what, event)) = next else {
             return;
         };
         let event = match event {
             Ok(e) => e,
             Err(e) => {
-                tracing::warn!(kind = kind.as_str(), "kubernetes watch: {e}");
+                tracing::warn!(kind = what.name(), "kubernetes watch: {e}");
+                continue;
+            }
+        };
+        let kind = match what {
+            Watched::Object(kind) => kind,
+            Watched::Lease => {
+                state.on_lease_event(event);
                 continue;
             }
         };
