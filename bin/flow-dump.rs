@@ -108,8 +108,10 @@ fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: the connection task and the printer hand buffers to each other, and on
+    // two threads that costs more (cross-thread wake-ups, malloc arena contention when one
+    // thread frees what the other allocated) than it gains while ovs-vswitchd streams replies.
+    let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
