@@ -14,7 +14,7 @@
 //!   [`cluster_source`]: the configured one of manifest directory and Kubernetes API ([`k8s`]).
 //! - [`cluster`]: the merged, sans-IO view (egress engine + local ports + liveness).
 //! - [`controller`]: the cluster view plus the node's pipeline; [`installer`]: bundles, dumps,
-//!   replays and GARPs on the two switch connections; [`run`]: the main loop.
+//!   replays and GARPs on the two switch connections; [`run`](mod@run): the main loop.
 //! - [`bridges`]: creates/repairs the bridges and ports, keeps the cookie round;
 //!   [`ovs_watch`]: the OVSDB task.
 //! - [`uplink`]: the uplink bridge's address, route and next-hop MAC (rtnetlink).

@@ -2,7 +2,7 @@
 //!
 //! - [`source`]: kube-runtime watchers for Namespaces, Nodes, this node's Pods, ExternalIPPools
 //!   and Egresses (`crd.antrea.io/v1beta1`), turned into the controller's
-//!   [`Input`](super::source::Input)s exactly as the manifest directory produces them
+//!   [`Input`]s exactly as the manifest directory produces them
 //!   ([`mirror`] keeps the diff across relists, [`resources`] converts API objects through the
 //!   model's loader).
 //! - [`status`]: which status fields this node writes (pure), and [`writer`]: writing them with

@@ -1,7 +1,7 @@
 //! Field values and their text form, as Open vSwitch writes and reads them.
 //!
 //! [`Value`] holds up to 16 big-endian bytes inline (every fixed-width field OVS has fits), so
-//! matches and actions need no allocation per field. [`format`] mirrors `mf_format` and
+//! matches and actions need no allocation per field. [`format`](fn@format) mirrors `mf_format` and
 //! [`parse`] mirrors `mf_parse` in OVS's `lib/meta-flow.c`; both are shared by the match printer,
 //! `set_field:` and `load:`.
 

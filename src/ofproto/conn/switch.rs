@@ -105,7 +105,7 @@ impl ConnState {
 }
 
 /// A message the switch sent on its own: packet-ins, port changes, flow expiries, and errors
-/// for messages sent without waiting ([`Switch::send`]).
+/// for messages sent without waiting ([`Switch::send_all`]).
 #[derive(Clone, Debug)]
 pub enum AsyncMessage {
     /// `OFPT_PACKET_IN`.

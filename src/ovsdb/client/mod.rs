@@ -1,7 +1,7 @@
 //! Async OVSDB client over tokio: `list_dbs`, `get_schema`, `transact`, `monitor`,
 //! `monitor_cond` (update2), `monitor_cancel`, echo answers, reconnect with backoff.
 //!
-//! [`Client`] is a cheap, cloneable handle; one driver task ([`driver`]) owns the socket. The
+//! [`Client`] is a cheap, cloneable handle; one driver task (`driver`) owns the socket. The
 //! protocol itself lives in [`crate::ovsdb::proto`]; this module only moves messages.
 //! Errors are typed per layer ([`ClientError`]): transport, protocol, server (JSON-RPC error),
 //! per operation (index and op name), commit.

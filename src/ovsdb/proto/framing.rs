@@ -1,7 +1,7 @@
 //! Stream framing: OVSDB has none, messages are JSON texts written back to back.
 //!
 //! [`Decoder`] buffers bytes and cuts complete JSON values out of them. A small scanner
-//! ([`Boundary`]) follows string/escape state and bracket depth across reads, looking at every
+//! (`Boundary`) follows string/escape state and bracket depth across reads, looking at every
 //! byte once, to learn where the value being received ends; only then is that slice parsed, by
 //! serde_json's `StreamDeserializer` (whose `byte_offset()` must land on the same end). So
 //! several messages in one read and one message spread over many reads both work, and a 50 MB

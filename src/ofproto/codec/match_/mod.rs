@@ -5,7 +5,7 @@
 //! whatever wire form or text they came from. That is what the reconciler needs to diff desired
 //! flows against a dump, and what lets `decode(OVS bytes) == parse(text)`.
 //!
-//! Invariants (see [`canon`] for the full mapping, which mirrors OVS's `mf_set` in
+//! Invariants (see `canon` for the full mapping, which mirrors OVS's `mf_set` in
 //! `lib/meta-flow.c` and the `match_set_*` functions of `lib/match.c`):
 //! - value bits outside the mask are zero; an all-ones mask is stored as exact (`None`); an
 //!   all-zero mask removes the constraint;
@@ -16,7 +16,7 @@
 //!   only the two fragment bits;
 //! - `packet_type=eth` is stored only when no field with a prerequisite implies it.
 //!
-//! Wire form ([`encode`], [`decode`]): `ofp_match` of OpenFlow 1.2+ (`type=1 | length | TLVs |
+//! Wire form (`encode`, `decode`): `ofp_match` of OpenFlow 1.2+ (`type=1 | length | TLVs |
 //! zero pad to 8`); TLVs are written in the order of OVS's `nx_put_raw` (`lib/nx-match.c`) with
 //! the header OVS chooses per version, and read with the checks of OVS's strict `nx_pull_raw`.
 //! TLVs of fields we do not model (tunnel metadata, ...) are kept verbatim as [`RawOxm`].
@@ -116,7 +116,7 @@ impl MatchProblem {
 /// A flow match.
 ///
 /// `entries` is sorted by field and `present` is the set of its fields, kept in step by
-/// [`Match::put`], so asking for a field the match does not have (most questions the codec and
+/// `Match::put`, so asking for a field the match does not have (most questions the codec and
 /// the printer ask) is one bit test.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Match {

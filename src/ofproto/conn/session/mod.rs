@@ -1,6 +1,6 @@
 //! The OpenFlow session as plain data (quinn-proto style): whole frames and a clock value go
 //! in, bytes to send, events and the next deadline come out. No I/O, no clock reads, no tasks —
-//! the tokio driver ([`super::driver`]) and the unit tests push the same inputs.
+//! the tokio driver (`driver`) and the unit tests push the same inputs.
 //!
 //! What it does, mirroring OVS `lib/vconn.c` and `lib/rconn.c`:
 //! - Handshake: sends `OFPT_HELLO` with a version bitmap (header version = our highest), picks
