@@ -12,7 +12,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use agent_support::*;
-use ovs_egress::testbed::{netns_pids, PingStats, Topology};
 
 const PODS: [(usize, &str, &str); 2] = [
     (1, "antrea-test-1", "default"),
@@ -28,19 +27,6 @@ apiVersion: v1
 kind: Pod
 metadata: {name: antrea-test-2, namespace: default, labels: {app: antrea-test}}
 ";
-
-fn ping_in_background(topo: &Topology, pod: &str, count: u32) -> thread::JoinHandle<PingStats> {
-    let p = topo.pod(pod).unwrap().clone();
-    let ext = topo.ext().ip();
-    let netns = p.netns().to_string();
-    let h = thread::spawn(move || p.ping(ext, count, Duration::from_millis(50)).unwrap());
-    let deadline = Instant::now() + WAIT;
-    while netns_pids(&netns).is_empty() {
-        assert!(Instant::now() < deadline, "ping in {netns} did not start");
-        thread::sleep(Duration::from_millis(5));
-    }
-    h
-}
 
 /// The cluster manifest with the `network-role: snat-origin` label on `node` only.
 fn cluster_with_label_on(node: &str) -> String {
@@ -66,7 +52,12 @@ fn move_to(c: &Cluster, to: &str) {
     let (new, old) = if to == "node2" { (2, 1) } else { (1, 2) };
     let pings: Vec<_> = ["antrea-test-1", "antrea-test-2"]
         .iter()
-        .map(|p| (*p, ping_in_background(&c.topo, p, 200)))
+        .map(|p| {
+            (
+                *p,
+                ping_in_background(&c.topo, p, 200, Duration::from_millis(50)),
+            )
+        })
         .collect();
     let t0 = Instant::now();
     c.write("00-cluster.yaml", &cluster_with_label_on(to));

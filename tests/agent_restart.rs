@@ -13,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use agent_support::*;
-use ovs_egress::testbed::{netns_pids, PingStats, Topology};
+use ovs_egress::testbed::Topology;
 
 const PODS: [(usize, &str, &str); 3] = [
     (1, "antrea-test-1", "default"),
@@ -51,25 +51,6 @@ fn cluster() -> Cluster {
             .all(|p| p.path == "local" || p.path == "tunnel")
     });
     c
-}
-
-/// Starts `count` pings every `interval` from `pod` in a thread; returns once the ping runs.
-fn ping_in_background(
-    topo: &Topology,
-    pod: &str,
-    count: u32,
-    interval: Duration,
-) -> thread::JoinHandle<PingStats> {
-    let p = topo.pod(pod).unwrap().clone();
-    let ext = topo.ext().ip();
-    let netns = p.netns().to_string();
-    let h = thread::spawn(move || p.ping(ext, count, interval).unwrap());
-    let deadline = Instant::now() + WAIT;
-    while netns_pids(&netns).is_empty() {
-        assert!(Instant::now() < deadline, "ping in {netns} did not start");
-        thread::sleep(Duration::from_millis(5));
-    }
-    h
 }
 
 /// Rounds of the cookies of every flow on `bridge` of node `node`.

@@ -6,11 +6,12 @@
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use ovs_egress::agent::harness::{find_agent_binary, gossip_settings, write_manifest, Agents};
 use ovs_egress::agent::status::NodeReport;
-use ovs_egress::testbed::{BridgeSetup, PodSpec, Topology, TopologySpec};
+use ovs_egress::testbed::{netns_pids, BridgeSetup, PingStats, PodSpec, Topology, TopologySpec};
 
 /// Generous bound for anything on a loaded 2-core machine.
 pub const WAIT: Duration = Duration::from_secs(60);
@@ -146,4 +147,25 @@ pub fn pod_uses(r: &NodeReport, pod: &str, egress: Option<&str>) -> bool {
         .iter()
         .find(|p| p.pod == pod)
         .is_some_and(|p| p.egress.as_deref() == egress)
+}
+
+/// Starts `count` pings from `pod` to the external host every `interval` on a thread and
+/// returns once the ping process runs in the pod's namespace, so the caller's next step
+/// (a move, a kill) happens under traffic.
+pub fn ping_in_background(
+    topo: &Topology,
+    pod: &str,
+    count: u32,
+    interval: Duration,
+) -> thread::JoinHandle<PingStats> {
+    let p = topo.pod(pod).unwrap().clone();
+    let ext = topo.ext().ip();
+    let netns = p.netns().to_string();
+    let h = thread::spawn(move || p.ping(ext, count, interval).unwrap());
+    let deadline = Instant::now() + WAIT;
+    while netns_pids(&netns).is_empty() {
+        assert!(Instant::now() < deadline, "ping in {netns} did not start");
+        thread::sleep(Duration::from_millis(5));
+    }
+    h
 }
